@@ -1,0 +1,237 @@
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from reports.choices import ActivitySource, Category, ReportStatus, TimeAggregation, ValueType
+
+# Report values: up to 99,999,999,999,999.99 with 2 decimals (money in yuan).
+VALUE_MAX_DIGITS = 16
+VALUE_DECIMAL_PLACES = 2
+
+
+class Indicator(models.Model):
+    """统计指标: one row of the monthly report. Retired indicators (active_until_batch in the past)
+    drop off new reports but stay readable in old ones."""
+
+    code = models.CharField("指标代码", max_length=20, unique=True)
+    name = models.CharField("指标名称", max_length=200)
+    unit = models.CharField("计量单位", max_length=20)
+    category = models.CharField("类别", max_length=20, choices=Category.choices)
+    value_type = models.CharField("数值类型", max_length=10, choices=ValueType.choices, default=ValueType.INTEGER)
+    time_aggregation = models.CharField(
+        "时间汇总方式", max_length=10, choices=TimeAggregation.choices, default=TimeAggregation.SUM
+    )
+    part_of = models.ForeignKey(
+        "self",
+        verbose_name="所属总数指标",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parts",
+        help_text="“其中”类指标：数值不得超过所属总数指标。",
+    )
+    sort_order = models.PositiveIntegerField("排序", default=0)
+    active_from_batch = models.ForeignKey(
+        "teams.Batch", verbose_name="启用批次", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    active_until_batch = models.ForeignKey(
+        "teams.Batch", verbose_name="停用批次", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "统计指标"
+        verbose_name_plural = "统计指标"
+        ordering = ["sort_order", "code"]
+        constraints = [
+            models.CheckConstraint(
+                name="indicator_not_part_of_itself",
+                condition=~Q(part_of=F("pk")),
+                violation_error_message="指标不能是自身的“其中”项。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class ActivityType(models.Model):
+    """A kind of logged activity (入户走访, 宣讲会 ...), managed by region admins."""
+
+    name = models.CharField("类型名称", max_length=50, unique=True)
+    sort_order = models.PositiveIntegerField("排序", default=0)
+    is_active = models.BooleanField("在用", default=True)
+    indicators = models.ManyToManyField(
+        Indicator, through="ActivityTypeIndicator", verbose_name="对应指标", related_name="activity_types"
+    )
+
+    class Meta:
+        verbose_name = "活动类型"
+        verbose_name_plural = "活动类型"
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ActivityTypeIndicator(models.Model):
+    """How an activity of a type pre-fills an indicator: +1 per activity, or its participants or households."""
+
+    activity_type = models.ForeignKey(
+        ActivityType, verbose_name="活动类型", on_delete=models.CASCADE, related_name="mappings"
+    )
+    indicator = models.ForeignKey(Indicator, verbose_name="指标", on_delete=models.CASCADE, related_name="+")
+    source = models.CharField("取值方式", max_length=20, choices=ActivitySource.choices, default=ActivitySource.COUNT)
+
+    class Meta:
+        verbose_name = "活动类型对应指标"
+        verbose_name_plural = "活动类型对应指标"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["activity_type", "indicator"],
+                name="activity_type_indicator_unique",
+                violation_error_message="该活动类型已对应此指标。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity_type} → {self.indicator}（{self.get_source_display()}）"
+
+
+class Activity(models.Model):
+    """工作日志: one thing a team did on one day."""
+
+    team = models.ForeignKey("teams.WorkTeam", verbose_name="工作队", on_delete=models.PROTECT, related_name="activities")
+    date = models.DateField("日期")
+    activity_type = models.ForeignKey(
+        ActivityType, verbose_name="活动类型", on_delete=models.PROTECT, related_name="activities"
+    )
+    title = models.CharField("标题", max_length=200)
+    village = models.ForeignKey(
+        "villages.Area",
+        verbose_name="地点（村居）",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="为空表示工作队所驻村（居）。",
+    )
+    participants = models.PositiveIntegerField("参与人数", default=0)
+    households = models.PositiveIntegerField("覆盖户数", default=0)
+    notes = models.TextField("备注", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="记录人", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "工作日志"
+        verbose_name_plural = "工作日志"
+        ordering = ["-date", "-pk"]
+        indexes = [models.Index(fields=["team", "date"], name="activity_team_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.title}"
+
+
+class MonthlyReport(models.Model):
+    """月报: one per team per month (`month` is the first day of the month). Approval locks it;
+    `due_date` is fixed when the report is created so "late" does not change with the setting."""
+
+    team = models.ForeignKey("teams.WorkTeam", verbose_name="工作队", on_delete=models.PROTECT, related_name="reports")
+    month = models.DateField("月份")
+    status = models.CharField("状态", max_length=10, choices=ReportStatus.choices, default=ReportStatus.DRAFT)
+    due_date = models.DateField("截止日期")
+    summary = models.TextField("本月工作小结", blank=True)
+    problems = models.TextField("存在问题", blank=True)
+    next_plan = models.TextField("下月计划", blank=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="提交人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="审核人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_comment = models.TextField("审核意见", blank=True)
+    # Incremented on every write; the API's ETag, and the guard of conditional UPDATEs.
+    version = models.PositiveIntegerField("版本", default=1)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "月报"
+        verbose_name_plural = "月报"
+        ordering = ["-month", "team_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "month"],
+                name="report_one_per_team_per_month",
+                violation_error_message="该工作队本月已有月报。",
+            ),
+            models.CheckConstraint(
+                name="report_month_is_first_day",
+                condition=Q(month__day=1),
+                violation_error_message="月报月份必须是该月1日。",
+            ),
+            models.CheckConstraint(
+                name="report_submitted_has_time",
+                condition=Q(status=ReportStatus.DRAFT) | Q(submitted_at__isnull=False),
+                violation_error_message="已提交的月报必须有提交时间。",
+            ),
+            models.CheckConstraint(
+                name="report_approved_has_reviewer",
+                condition=~Q(status=ReportStatus.APPROVED) | Q(reviewed_at__isnull=False),
+                violation_error_message="已审核的月报必须有审核时间。",
+            ),
+        ]
+        indexes = [models.Index(fields=["month", "status"], name="report_month_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.month:%Y年%m月}月报"
+
+    @property
+    def is_late(self) -> bool:
+        """Submitted after its due date (or, not yet submitted, now past it)."""
+        from django.utils import timezone
+
+        if self.submitted_at is not None:
+            return timezone.localdate(self.submitted_at) > self.due_date
+        return timezone.localdate() > self.due_date
+
+
+class ReportValue(models.Model):
+    """One indicator's figure in one monthly report. A blank value (NULL) means not filled in."""
+
+    report = models.ForeignKey(MonthlyReport, verbose_name="月报", on_delete=models.CASCADE, related_name="values")
+    indicator = models.ForeignKey(Indicator, verbose_name="指标", on_delete=models.PROTECT, related_name="values")
+    value = models.DecimalField(
+        "数值",
+        max_digits=VALUE_MAX_DIGITS,
+        decimal_places=VALUE_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0, message="数值不能为负数。")],
+    )
+    note = models.TextField("说明", blank=True, help_text="数值异常时填报人的说明。")
+
+    class Meta:
+        verbose_name = "月报数值"
+        verbose_name_plural = "月报数值"
+        ordering = ["report_id", "indicator__sort_order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "indicator"],
+                name="report_value_one_per_indicator",
+                violation_error_message="该月报已有此指标的数值。",
+            ),
+            models.CheckConstraint(
+                name="report_value_non_negative",
+                condition=Q(value__isnull=True) | Q(value__gte=0),
+                violation_error_message="数值不能为负数。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code}={self.value}"

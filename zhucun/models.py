@@ -1,0 +1,52 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from zhucun.choices import AREA_ROLES, TEAM_ROLES, Role
+
+
+class UserRole(models.Model):
+    """One role a user holds, bound to exactly the kind of object the role is scoped by:
+    an area for admins and auditors, a dispatching unit for liaisons, a team for team roles."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField("角色", max_length=20, choices=Role.choices)
+    area = models.ForeignKey(
+        "villages.Area", verbose_name="管辖地区", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "teams.DispatchingUnit",
+        verbose_name="派驻单位",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    team = models.ForeignKey(
+        "teams.WorkTeam", verbose_name="工作队", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "用户角色"
+        verbose_name_plural = "用户角色"
+        constraints = [
+            models.CheckConstraint(
+                name="user_role_bound_to_its_scope",
+                condition=(
+                    Q(role__in=AREA_ROLES, area__isnull=False, unit__isnull=True, team__isnull=True)
+                    | Q(role=Role.UNIT_LIAISON, area__isnull=True, unit__isnull=False, team__isnull=True)
+                    | Q(role__in=TEAM_ROLES, area__isnull=True, unit__isnull=True, team__isnull=False)
+                ),
+                violation_error_message="管理员和审计须绑定地区，联络员须绑定派驻单位，队长和队员须绑定工作队。",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "area", "unit", "team"],
+                name="user_role_unique",
+                nulls_distinct=False,
+                violation_error_message="该用户已有此角色。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.area or self.unit or self.team
+        return f"{self.user} · {self.get_role_display()} · {scope}"
