@@ -101,7 +101,9 @@ class ActivityTypeIndicator(models.Model):
 class Activity(models.Model):
     """工作日志: one thing a team did on one day."""
 
-    team = models.ForeignKey("teams.WorkTeam", verbose_name="工作队", on_delete=models.PROTECT, related_name="activities")
+    team = models.ForeignKey(
+        "teams.WorkTeam", verbose_name="工作队", on_delete=models.PROTECT, related_name="activities"
+    )
     date = models.DateField("日期")
     activity_type = models.ForeignKey(
         ActivityType, verbose_name="活动类型", on_delete=models.PROTECT, related_name="activities"
@@ -148,11 +150,21 @@ class MonthlyReport(models.Model):
     next_plan = models.TextField("下月计划", blank=True)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="提交人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="提交人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="审核人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="审核人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     review_comment = models.TextField("审核意见", blank=True)
     # Incremented on every write; the API's ETag, and the guard of conditional UPDATEs.

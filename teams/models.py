@@ -138,7 +138,7 @@ class WorkTeam(models.Model):
 
     @staticmethod
     def default_name(*, unit_name: str, village_name: str) -> str:
-        """"区党委组织部驻日普村工作队": the unit's name, 驻, the village, 工作队."""
+        """ "区党委组织部驻日普村工作队": the unit's name, 驻, the village, 工作队."""
         return f"{unit_name}驻{village_name}工作队"
 
 

@@ -9,7 +9,9 @@ class UserRole(models.Model):
     """One role a user holds, bound to exactly the kind of object the role is scoped by:
     an area for admins and auditors, a dispatching unit for liaisons, a team for team roles."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="roles")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="roles"
+    )
     role = models.CharField("角色", max_length=20, choices=Role.choices)
     area = models.ForeignKey(
         "villages.Area", verbose_name="管辖地区", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
