@@ -41,11 +41,14 @@ class UserRole(models.Model):
                 ),
                 violation_error_message="管理员和审计须绑定地区，联络员须绑定派驻单位，队长和队员须绑定工作队。",
             ),
-            models.UniqueConstraint(
-                fields=["user", "role", "area", "unit", "team"],
-                name="user_role_unique",
-                nulls_distinct=False,
-                violation_error_message="该用户已有此角色。",
+            *(
+                models.UniqueConstraint(
+                    fields=["user", "role", scope],
+                    condition=Q(**{f"{scope}__isnull": False}),
+                    name=f"user_role_unique_per_{scope}",
+                    violation_error_message="该用户已有此角色。",
+                )
+                for scope in ("area", "unit", "team")
             ),
         ]
 

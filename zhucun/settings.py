@@ -15,7 +15,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", default=True)
 
-_DEV_SECRET_KEY = "django-insecure-zhucun-local-demo-key-do-not-use-in-production"
+_DEV_SECRET_KEY = "django-insecure-zhucun-local-demo-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
 if not DEBUG and (not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 32):
     raise ImproperlyConfigured("SECRET_KEY must be set to a random string of at least 32 characters when DEBUG=0.")
