@@ -1,0 +1,223 @@
+"""The shared test base: the real Tibet geography, loaded once, and the named places and people of our stories.
+
+Geography once per session
+    `django_db_setup` is overridden to load the real divisions CSV (1 region, 7 prefectures, 78 county-level
+    units, 705 townships, 5,580 villages), the indicator catalogue (51 indicators) and the default activity
+    types into the freshly created test database, once per session (once per xdist worker, each of which has
+    its own database: `test_zhucun_gw0` ... on PostgreSQL, its own in-memory database on SQLite). Ordinary
+    `@pytest.mark.django_db` tests run inside a transaction that is rolled back, so the geography they see is
+    always the pristine one and nobody has to load it again.
+
+Transactional tests (`transaction=True`, `transactional_db`, `live_server`, `TransactionTestCase`)
+    These commit for real and Django flushes every table after each of them, geography included.
+    pytest-django runs them after all ordinary database tests, and `pytest_runtest_setup` below reloads the
+    geography before any database test that finds the area table empty (a one-row check per database test,
+    made before the test's transaction opens; the reload costs about half a second and happens only after a
+    flush). So every test, transactional or not and in whatever order, starts with the full geography: a
+    transactional test needs nothing special, but each one after the first pays for a reload, so keep them few.
+    `geography_transactional` exists for tests that want to say so explicitly (it reloads if, against the
+    above, the tree is missing) and returns the region. Never call `flush` or delete areas by hand in an
+    ordinary test: the rollback undoes it anyway.
+
+Named places (each an `Area` read back from the loaded tree)
+    `region` 西藏自治区 (54), `lhasa` 拉萨市 (5401), `doilungdeqen` 堆龙德庆区 (540103), `nanga` 南嘎居委会
+    (540103001002, a 居委会 in 东嘎街道), `biru` 比如县 (540622, 那曲市), `naipu` 耐普村 (540622202218).
+
+Named things and people
+    `batch`         第十批, 2025-11-01 to 2026-10-31, the current batch of the stories.
+    `nanga_team`    the team of 拉萨市堆龙德庆区统计局 in 南嘎居委会, batch 10: a 队长, a 第一书记 and two 队员.
+    `region_admin`  a user with the region admin role for 西藏自治区.
+    `county_admin`  the county admin of 堆龙德庆区.
+    `nanga_leader`  the user of the 队长 of `nanga_team`, with the team leader role for it.
+    `auditor`       an auditor bound to the region (read-only, region-wide).
+    `outsider`      the county admin of 比如县: an admin, but of another county.
+
+`violates` is a fixture returning a context manager that expects an IntegrityError from a named constraint.
+
+Passwords are hashed with MD5 during tests (set once per session) so that creating users stays cheap;
+`tests.factories.TEST_PASSWORD` logs any factory user in.
+"""
+
+import datetime
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.test import TransactionTestCase
+from django.test.utils import override_settings
+
+from reports.services import activity_type_import_csv, indicator_import_csv
+from teams.choices import UnitLevel
+from teams.models import Batch, WorkTeam
+from tests.factories import BatchFactory, DispatchingUnitFactory, UserRoleFactory, make_team
+from villages.models import Area
+from villages.services import area_import_csv
+from zhucun.choices import Role
+
+REGION_CODE = "54"
+LHASA_CODE = "5401"
+DOILUNGDEQEN_CODE = "540103"
+NANGA_CODE = "540103001002"
+BIRU_CODE = "540622"
+NAIPU_CODE = "540622202218"
+
+# Kept by django_db_setup so the setup hook can reach the database outside any test.
+_db_blocker = None
+
+
+def load_geography() -> None:
+    """Load (or top up) the real area tree, the indicator catalogue and the activity types. Idempotent."""
+    area_import_csv()
+    indicator_import_csv()
+    activity_type_import_csv()
+
+
+def geography_is_loaded() -> bool:
+    return Area.objects.filter(code=REGION_CODE).exists()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database as pytest-django creates it, plus the real geography and catalogue, once."""
+    global _db_blocker
+    _db_blocker = django_db_blocker
+    with django_db_blocker.unblock():
+        load_geography()
+    yield
+    _db_blocker = None
+
+
+def _uses_database(item: pytest.Item) -> bool:
+    test_class = getattr(item, "cls", None)
+    if item.get_closest_marker("django_db") is not None or (test_class and issubclass(test_class, TransactionTestCase)):
+        return True
+    fixtures = getattr(item, "fixturenames", ())
+    return any(name in fixtures for name in ("db", "transactional_db", "live_server"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    """Before a database test sets up its fixtures (so outside any test transaction), put the geography back
+    if a transactional test's flush took it away. The first test finds it loaded by django_db_setup."""
+    if _db_blocker is not None and _uses_database(item):
+        with _db_blocker.unblock():
+            if not geography_is_loaded():
+                load_geography()
+    return (yield)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture
+def geography_transactional(transactional_db) -> Area:
+    """For transactional tests: the geography, reloaded if a flush took it away. Returns the region."""
+    if not geography_is_loaded():
+        load_geography()
+    return Area.objects.get(code=REGION_CODE)
+
+
+@pytest.fixture
+def violates() -> Callable[..., AbstractContextManager[None]]:
+    """`with violates("team_one_per_village_per_batch", columns="teams_workteam.batch_id, ..."):` expects the
+    block to raise IntegrityError from that constraint, and rolls the block back (a savepoint) so the test can
+    go on. PostgreSQL names the constraint; SQLite names a CHECK constraint but only the columns of a unique one.
+    """
+
+    @contextmanager
+    def expect(constraint: str, *, columns: str | None = None) -> Iterator[None]:
+        with pytest.raises(IntegrityError) as caught, transaction.atomic():
+            yield
+        message = str(caught.value)
+        expected = [constraint] + ([f"UNIQUE constraint failed: {columns}"] if columns else [])
+        assert any(text in message for text in expected), f"expected {expected}, got {message!r}"
+
+    return expect
+
+
+# Named places ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def region(db) -> Area:
+    """西藏自治区."""
+    return Area.objects.get(code=REGION_CODE)
+
+
+@pytest.fixture
+def lhasa(db) -> Area:
+    """拉萨市."""
+    return Area.objects.get(code=LHASA_CODE)
+
+
+@pytest.fixture
+def doilungdeqen(db) -> Area:
+    """堆龙德庆区, 拉萨市: the county of our main stories."""
+    return Area.objects.get(code=DOILUNGDEQEN_CODE)
+
+
+@pytest.fixture
+def nanga(db) -> Area:
+    """南嘎居委会, 东嘎街道, 堆龙德庆区: a residents' committee."""
+    return Area.objects.get(code=NANGA_CODE)
+
+
+@pytest.fixture
+def biru(db) -> Area:
+    """比如县, 那曲市: the outsider's county."""
+    return Area.objects.get(code=BIRU_CODE)
+
+
+@pytest.fixture
+def naipu(db) -> Area:
+    """耐普村, 达塘乡, 比如县: a village committee."""
+    return Area.objects.get(code=NAIPU_CODE)
+
+
+# Named things and people ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def batch(db) -> Batch:
+    """第十批, the current batch of the stories (also what factories use when given no batch)."""
+    return BatchFactory(number=10, start_date=datetime.date(2025, 11, 1), end_date=datetime.date(2026, 10, 31))
+
+
+@pytest.fixture
+def nanga_team(nanga, doilungdeqen, batch) -> WorkTeam:
+    """拉萨市堆龙德庆区统计局驻南嘎居委会工作队: 队长, 第一书记 and two 队员, all on post."""
+    unit = DispatchingUnitFactory(name="拉萨市堆龙德庆区统计局", level=UnitLevel.COUNTY, area=doilungdeqen)
+    return make_team(village=nanga, batch=batch, unit=unit)
+
+
+@pytest.fixture
+def region_admin(region):
+    return UserRoleFactory(role=Role.REGION_ADMIN, area=region, user__username="region-admin").user
+
+
+@pytest.fixture
+def county_admin(doilungdeqen):
+    return UserRoleFactory(role=Role.COUNTY_ADMIN, area=doilungdeqen, user__username="doilungdeqen-admin").user
+
+
+@pytest.fixture
+def nanga_leader(nanga_team):
+    leader = nanga_team.assignments.get(role="leader").cadre
+    role = UserRoleFactory(role=Role.TEAM_LEADER, team=nanga_team, user__username="nanga-leader")
+    leader.user = role.user
+    leader.save(update_fields=["user"])
+    return role.user
+
+
+@pytest.fixture
+def auditor(region):
+    return UserRoleFactory(role=Role.AUDITOR, area=region, user__username="auditor").user
+
+
+@pytest.fixture
+def outsider(biru):
+    return UserRoleFactory(role=Role.COUNTY_ADMIN, area=biru, user__username="biru-admin").user
