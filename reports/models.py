@@ -116,6 +116,7 @@ class Activity(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        limit_choices_to={"level": "village"},
         help_text="为空表示工作队所驻村（居）。",
     )
     participants = models.PositiveIntegerField("参与人数", default=0)

@@ -14,7 +14,7 @@ from teams.choices import (
     PoliticalStatus,
     UnitLevel,
 )
-from teams.validators import mask_id_number, mask_phone, validate_id_number, validate_phone
+from teams.validators import mask_id_number, mask_phone, normalize_id_number, validate_id_number, validate_phone
 
 
 class DispatchingUnit(models.Model):
@@ -181,6 +181,14 @@ class Cadre(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # A lower-case x would slip past the unique constraint as a second person.
+        self.id_number = normalize_id_number(self.id_number)
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        self.id_number = normalize_id_number(self.id_number)
 
     @property
     def masked_id_number(self) -> str:

@@ -205,11 +205,6 @@ def test_it_refuses_a_child_whose_code_does_not_start_with_its_parents(lhasa, vi
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="area_parent_is_prefix: with no parent, code LIKE parent_id || '%' is NULL and a CHECK passes on NULL, "
-    "so only the province branch was meant to allow a missing parent but any level gets through",
-)
 def test_it_refuses_an_area_below_the_region_without_a_parent(violates):
     with violates("area_parent_is_prefix"):
         Area.objects.create(code="5499", name="无上级地区", level=AreaLevel.PREFECTURE)
@@ -236,18 +231,13 @@ def test_it_explains_a_code_of_the_wrong_length_in_chinese_on_validation(region)
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="area_parent_is_prefix compares with F('parent_id'), which model validation cannot resolve, "
-    "so Django silently skips the constraint and only the database catches it",
-)
 def test_it_explains_a_child_outside_its_parents_code_in_chinese_on_validation(lhasa):
     area = Area(code="540299", name="测试县", level=AreaLevel.COUNTY, parent=lhasa)
 
     with pytest.raises(ValidationError) as caught:
         area.full_clean()
 
-    assert "下级区划代码必须以上级代码开头。" in caught.value.messages
+    assert "下级区划代码必须以上级代码开头（只有省级区划没有上级）。" in caught.value.messages
 
 
 @pytest.mark.django_db(transaction=True)

@@ -175,11 +175,6 @@ def test_it_gives_factory_cadres_valid_consistent_id_numbers():
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="Cadre never normalises its ID number: the validator accepts a lower-case x but the row keeps it, "
-    "so the unique constraint lets the same person in twice (…x and …X) and an exact search misses one",
-)
 def test_it_stores_a_lower_case_x_as_upper_case_so_nobody_is_entered_twice():
     number = ending_in_x()
     cadre = CadreFactory.build(home_unit=DispatchingUnitFactory(), id_number=number.lower())

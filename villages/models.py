@@ -54,8 +54,11 @@ class Area(models.Model):
             ),
             models.CheckConstraint(
                 name="area_parent_is_prefix",
-                condition=Q(parent__isnull=True, level=AreaLevel.PROVINCE) | Q(code__startswith=models.F("parent_id")),
-                violation_error_message="下级区划代码必须以上级代码开头。",
+                condition=(
+                    Q(parent__isnull=True, level=AreaLevel.PROVINCE)
+                    | Q(parent__isnull=False, code__startswith=models.F("parent"))
+                ),
+                violation_error_message="下级区划代码必须以上级代码开头（只有省级区划没有上级）。",
             ),
             models.CheckConstraint(
                 name="area_kind_only_for_villages",
