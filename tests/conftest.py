@@ -221,3 +221,57 @@ def auditor(region):
 @pytest.fixture
 def outsider(biru):
     return UserRoleFactory(role=Role.COUNTY_ADMIN, area=biru, user__username="biru-admin").user
+
+
+# -- Tests that need parts outside the Python process ------------------------------------------------------------
+
+CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium, driven by Playwright with executable_path (never a downloaded browser)."""
+    import os
+    import shutil
+
+    configured = os.environ.get("CHROMIUM_PATH")
+    if configured:
+        return configured
+    return next((path for path in CHROMIUM_PATHS if shutil.which(path)), None)
+
+
+def _celery_worker_running() -> bool:
+    import os
+
+    return os.environ.get("ZHUCUN_CELERY_WORKER") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip, visibly, the tests whose outside parts are missing: a real Celery worker (started by .ci/run)
+    and Debian's Chromium. CI always has both."""
+    skip_worker = pytest.mark.skip(reason="no Celery worker: run .ci/run, which starts one against Redis")
+    skip_browser = pytest.mark.skip(reason="no Chromium found: apt-get install -y chromium fonts-wqy-microhei")
+    has_worker, has_browser = _celery_worker_running(), chromium_path() is not None
+    for item in items:
+        if "celery_worker" in item.keywords and not has_worker:
+            item.add_marker(skip_worker)
+        if "browser" in item.keywords and not has_browser:
+            item.add_marker(skip_browser)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    lines = [f"zhucun: database {database['ENGINE'].rsplit('.', 1)[-1]} {database.get('NAME', '')}"]
+    lines.append(
+        "zhucun: Celery worker tests RUN (worker started by .ci/run)"
+        if _celery_worker_running()
+        else "zhucun: Celery worker tests SKIPPED (no worker; .ci/run runs them against Redis)"
+    )
+    browser = chromium_path()
+    lines.append(
+        f"zhucun: browser tests RUN with {browser}"
+        if browser
+        else "zhucun: browser tests SKIPPED (no Chromium; apt-get install -y chromium)"
+    )
+    return lines

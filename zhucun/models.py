@@ -55,3 +55,18 @@ class UserRole(models.Model):
     def __str__(self) -> str:
         scope = self.area or self.unit or self.team
         return f"{self.user} · {self.get_role_display()} · {scope}"
+
+
+class WorkerPing(models.Model):
+    """A row written by the `ping` task: proof that a worker consumed a message and reached the database."""
+
+    token = models.CharField("标记", max_length=64, unique=True)
+    worker = models.CharField("执行进程", max_length=200, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "任务心跳"
+        verbose_name_plural = "任务心跳"
+
+    def __str__(self) -> str:
+        return f"{self.token} @ {self.worker}"
