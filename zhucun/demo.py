@@ -154,8 +154,9 @@ def demo_batch_dates(today: datetime.date) -> tuple[datetime.date, datetime.date
 
 
 class _Seeder:
-    def __init__(self, *, today: datetime.date, log: Callable[[str], None]):
+    def __init__(self, *, today: datetime.date, area_prefix: str, log: Callable[[str], None]):
         self.today = today
+        self.area_prefix = area_prefix
         self.log = log
         self.rng = random.Random(SEED)
         self.counts: dict[str, int] = {}
@@ -165,7 +166,7 @@ class _Seeder:
 
     # -- geography -----------------------------------------------------------------------------
     def villages(self) -> None:
-        villages = list(Area.objects.villages().order_by("code"))
+        villages = list(Area.objects.villages().within(self.area_prefix).order_by("code"))
         for village in villages:
             village.households = self.rng.randint(40, 420)
             village.population = int(village.households * self.rng.uniform(3.6, 5.2))
@@ -196,6 +197,8 @@ class _Seeder:
             add(name, UnitLevel.ENTERPRISE, REGION_CODE)
         levels = Area.objects.exclude(level=AreaLevel.VILLAGE).values_list("code", "level")
         for code, level in levels:
+            if not (code.startswith(self.area_prefix) or self.area_prefix.startswith(code)):
+                continue
             name = self.area_names[code]
             if level == AreaLevel.PREFECTURE:
                 for department in PREFECTURE_DEPARTMENTS:
@@ -408,9 +411,9 @@ class _Seeder:
             cadre = self.leaders[team_pk].cadre
             cadre.user = user
             cadres.append(cadre)
-        member = next(iter(self.members.values())).cadre
-        member.user = User.objects.get(username="nanga_member")
-        cadres.append(member)
+        for assignment in self.members.values():
+            assignment.cadre.user = User.objects.get(username="nanga_member")
+            cadres.append(assignment.cadre)
         Cadre.objects.bulk_update(cadres, ["user"], batch_size=2000)
         self.leader_users = leader_users
         self.county_admin_ids = dict(UserRole.objects.filter(role=Role.COUNTY_ADMIN).values_list("area_id", "user_id"))
@@ -571,14 +574,20 @@ class _Seeder:
         self.counts["工作日志"] = len(rows)
 
 
-def seed_demo(*, today: datetime.date | None = None, log: Callable[[str], None] = print) -> SeedResult:
-    """Build the demo region on a database that has the geography and indicators but no teams."""
+def seed_demo(
+    *, today: datetime.date | None = None, area_prefix: str = REGION_CODE, log: Callable[[str], None] = print
+) -> SeedResult:
+    """Build the demo region on a database that has the geography and indicators but no teams.
+
+    `area_prefix` limits the teams to one subtree (tests use a county to stay fast); users and units
+    of the whole region are still created.
+    """
     if not Area.objects.villages().exists() or not Indicator.objects.exists():
         raise RuntimeError("请先导入行政区划和统计指标：manage.py import_areas && manage.py import_indicators")
     if WorkTeam.objects.exists():
         raise RuntimeError("数据库中已有工作队数据，演示数据只能写入空库。")
     started = time.monotonic()
-    seeder = _Seeder(today=today or timezone.localdate(), log=log)
+    seeder = _Seeder(today=today or timezone.localdate(), area_prefix=area_prefix, log=log)
     with transaction.atomic():
         for step, label in (
             (seeder.villages, "村居户数、人口和边境村标记"),
