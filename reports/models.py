@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from reports.choices import ActivitySource, Category, ReportStatus, TimeAggregation, ValueType
+from zhucun.scope import ScopedQuerySet
 
 # Report values: up to 99,999,999,999,999.99 with 2 decimals (money in yuan).
 VALUE_MAX_DIGITS = 16
@@ -98,6 +99,12 @@ class ActivityTypeIndicator(models.Model):
         return f"{self.activity_type} → {self.indicator}（{self.get_source_display()}）"
 
 
+class TeamScopedQuerySet(ScopedQuerySet):
+    area_path = "team__village_id"
+    unit_path = "team__unit_id"
+    team_path = "team_id"
+
+
 class Activity(models.Model):
     """工作日志: one thing a team did on one day."""
 
@@ -127,6 +134,8 @@ class Activity(models.Model):
     )
     created_at = models.DateTimeField("记录时间", auto_now_add=True)
     updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    objects = TeamScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = "工作日志"
@@ -173,6 +182,8 @@ class MonthlyReport(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("修改时间", auto_now=True)
 
+    objects = TeamScopedQuerySet.as_manager()
+
     class Meta:
         verbose_name = "月报"
         verbose_name_plural = "月报"
@@ -214,6 +225,12 @@ class MonthlyReport(models.Model):
         return timezone.localdate() > self.due_date
 
 
+class ReportValueQuerySet(ScopedQuerySet):
+    area_path = "report__team__village_id"
+    unit_path = "report__team__unit_id"
+    team_path = "report__team_id"
+
+
 class ReportValue(models.Model):
     """One indicator's figure in one monthly report. A blank value (NULL) means not filled in."""
 
@@ -228,6 +245,8 @@ class ReportValue(models.Model):
         validators=[MinValueValidator(0, message="数值不能为负数。")],
     )
     note = models.TextField("说明", blank=True, help_text="数值异常时填报人的说明。")
+
+    objects = ReportValueQuerySet.as_manager()
 
     class Meta:
         verbose_name = "月报数值"

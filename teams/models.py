@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
+from simple_history.models import HistoricalRecords
 
 from teams.choices import (
     CURRENT_ASSIGNMENT_STATUSES,
@@ -15,6 +16,20 @@ from teams.choices import (
     UnitLevel,
 )
 from teams.validators import mask_id_number, mask_phone, normalize_id_number, validate_id_number, validate_phone
+from zhucun.scope import Action, Scope, ScopedQuerySet, area_q
+
+
+class DispatchingUnitQuerySet(ScopedQuerySet):
+    """Units are a shared catalogue: every area-bound user sees them all (a county picks any unit that sends
+    a team into it); a liaison sees its own unit, a team its own unit."""
+
+    def scope_q(self, scope: Scope, action: Action) -> Q:
+        if scope.area_prefixes:
+            return Q()
+        q = Q(pk__in=scope.unit_ids)
+        if scope.team_ids:
+            q |= Q(pk__in=WorkTeam.objects.filter(pk__in=scope.team_ids).values("unit_id"))
+        return q
 
 
 class DispatchingUnit(models.Model):
@@ -35,6 +50,8 @@ class DispatchingUnit(models.Model):
     contact_name = models.CharField("联系人", max_length=50, blank=True)
     contact_phone = models.CharField("联系电话", max_length=20, blank=True)
     is_active = models.BooleanField("在用", default=True)
+
+    objects = DispatchingUnitQuerySet.as_manager()
 
     class Meta:
         verbose_name = "派驻单位"
@@ -95,6 +112,12 @@ def chinese_numeral(number: int) -> str:
     return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
 
 
+class WorkTeamQuerySet(ScopedQuerySet):
+    area_path = "village_id"
+    unit_path = "unit_id"
+    team_path = "pk"
+
+
 class WorkTeam(models.Model):
     """驻村工作队: one team per village per batch, sent by one dispatching unit.
 
@@ -114,6 +137,9 @@ class WorkTeam(models.Model):
     name = models.CharField("工作队名称", max_length=150)
     start_date = models.DateField("进驻日期")
     end_date = models.DateField("撤离日期", null=True, blank=True, help_text="为空表示随批次结束。")
+
+    objects = WorkTeamQuerySet.as_manager()
+    history = HistoricalRecords(verbose_name="工作队变更记录")
 
     class Meta:
         verbose_name = "驻村工作队"
@@ -142,6 +168,24 @@ class WorkTeam(models.Model):
         return f"{unit_name}驻{village_name}工作队"
 
 
+class CadreQuerySet(ScopedQuerySet):
+    """A cadre is seen by the county that manages the record and by everyone who sees a team the cadre
+    served in (any batch); only the managing county changes the record and sees the full ID number."""
+
+    def scope_q(self, scope: Scope, action: Action) -> Q:
+        q = area_q("area_id", scope.area_prefixes)
+        if action != Action.VIEW:
+            return q
+        served = Assignment.objects.filter(cadre=OuterRef("pk"))
+        if scope.area_prefixes:
+            q |= Q(Exists(served.filter(area_q("team__village_id", scope.area_prefixes))))
+        if scope.unit_ids:
+            q |= Q(home_unit__in=scope.unit_ids) | Q(Exists(served.filter(team__unit__in=scope.unit_ids)))
+        if scope.team_ids:
+            q |= Q(Exists(served.filter(team__in=scope.team_ids)))
+        return q
+
+
 class Cadre(models.Model):
     """驻村干部: a person, who may serve in several batches. The ID number is shown masked
     (see `masked_id_number`) to everyone except the owning county admin and region admins."""
@@ -159,6 +203,14 @@ class Cadre(models.Model):
     home_unit = models.ForeignKey(
         DispatchingUnit, verbose_name="所在单位", on_delete=models.PROTECT, related_name="cadres"
     )
+    area = models.ForeignKey(
+        "villages.Area",
+        verbose_name="管理县（区）",
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"level": "county"},
+        help_text="管理该干部档案的县级组织部门；随干部最近一次任职的工作队所在县。",
+    )
     post = models.CharField("职务", max_length=100, blank=True)
     rank = models.CharField("职级", max_length=50, blank=True)
     user = models.OneToOneField(
@@ -169,6 +221,9 @@ class Cadre(models.Model):
         blank=True,
         related_name="cadre",
     )
+
+    objects = CadreQuerySet.as_manager()
+    history = HistoricalRecords(verbose_name="干部变更记录", excluded_fields=["user"])
 
     class Meta:
         verbose_name = "驻村干部"
@@ -199,6 +254,15 @@ class Cadre(models.Model):
         return mask_phone(self.phone)
 
 
+class AssignmentQuerySet(ScopedQuerySet):
+    area_path = "team__village_id"
+    unit_path = "team__unit_id"
+    team_path = "team_id"
+
+    def current(self) -> "AssignmentQuerySet":
+        return self.filter(status__in=CURRENT_ASSIGNMENT_STATUSES)
+
+
 class Assignment(models.Model):
     """A cadre's membership of a team. Current (在岗/轮休/请假) assignments are limited by
     constraints: one current 队长 per team, one current team per cadre."""
@@ -209,6 +273,9 @@ class Assignment(models.Model):
     start_date = models.DateField("到岗日期")
     end_date = models.DateField("离岗日期", null=True, blank=True)
     status = models.CharField("状态", max_length=10, choices=AssignmentStatus.choices, default=AssignmentStatus.ON_POST)
+
+    objects = AssignmentQuerySet.as_manager()
+    history = HistoricalRecords(verbose_name="任职变更记录")
 
     class Meta:
         verbose_name = "驻村任职"
@@ -253,6 +320,12 @@ class Assignment(models.Model):
         return self.status in CURRENT_ASSIGNMENT_STATUSES
 
 
+class LeaveQuerySet(ScopedQuerySet):
+    area_path = "assignment__team__village_id"
+    unit_path = "assignment__team__unit_id"
+    team_path = "assignment__team_id"
+
+
 class Leave(models.Model):
     """请假/轮休 of one assignment: requested by the team leader, decided by the county."""
 
@@ -276,6 +349,9 @@ class Leave(models.Model):
     )
     decided_at = models.DateTimeField("审批时间", null=True, blank=True)
     decision_comment = models.TextField("审批意见", blank=True)
+
+    objects = LeaveQuerySet.as_manager()
+    history = HistoricalRecords(verbose_name="请假变更记录")
 
     class Meta:
         verbose_name = "请假/轮休"

@@ -5,7 +5,8 @@
   in the team's batch, so two teams of one batch never collide. Its name is `WorkTeam.default_name`.
 - A cadre's ID number is a valid GB 11643 number built from `id_area`, the birth date and the gender
   (odd 17th digit for men), unique through the factory sequence; the phone is a valid, unique mobile number.
-- An assignment's cadre comes from the team's dispatching unit and starts when the team starts.
+- An assignment's cadre comes from the team's dispatching unit, is managed by the team's county and starts
+  when the team starts.
 - A report's month is the first day of the team's first month and it is due on the 5th of the next month.
 - `make_team(...)` builds a team with one 队长, one 第一书记 and the rest 队员, all on post.
 
@@ -147,6 +148,7 @@ class CadreFactory(DjangoModelFactory):
     )
     phone = factory.LazyAttribute(lambda o: f"1{3 + o.serial % 7}{o.serial:09d}")
     home_unit = factory.SubFactory(DispatchingUnitFactory)
+    area = factory.LazyAttribute(lambda o: Area.objects.get(code=o.id_area[:6]))
     post = "科员"
 
 
@@ -157,7 +159,11 @@ class AssignmentFactory(DjangoModelFactory):
         model = Assignment
 
     team = factory.SubFactory(WorkTeamFactory)
-    cadre = factory.SubFactory(CadreFactory, home_unit=factory.SelfAttribute("..team.unit"))
+    cadre = factory.SubFactory(
+        CadreFactory,
+        home_unit=factory.SelfAttribute("..team.unit"),
+        area=factory.LazyAttribute(lambda o: Area.objects.get(code=o.factory_parent.team.village_id[:6])),
+    )
     role = AssignmentRole.MEMBER
     status = AssignmentStatus.ON_POST
     start_date = factory.LazyAttribute(lambda o: o.team.start_date)

@@ -76,6 +76,7 @@ def add_teams(*, count: int, user) -> None:
             id_number=valid_id_number(serial),
             phone=f"13800000{serial:03d}",
             home_unit=unit,
+            area_id="540102",
         )
         assignment = Assignment.objects.create(
             cadre=cadre, team=team, role="leader", start_date=batch.start_date, status="leave"

@@ -1,12 +1,27 @@
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 
 from villages.choices import AreaLevel, VillageKind
+from zhucun.scope import Action, Scope, ScopedQuerySet
 
 
-class AreaQuerySet(models.QuerySet):
+class AreaQuerySet(ScopedQuerySet):
+    """Users bound to an area see its subtree; liaisons and team members see the villages of their teams."""
+
+    area_path = "code"
+
+    def scope_q(self, scope: Scope, action: Action) -> Q:
+        from teams.models import WorkTeam
+
+        q = super().scope_q(scope, action)
+        if scope.unit_ids:
+            q |= Q(Exists(WorkTeam.objects.filter(village=OuterRef("code"), unit__in=scope.unit_ids)))
+        if scope.team_ids:
+            q |= Q(code__in=WorkTeam.objects.filter(pk__in=scope.team_ids).values("village_id"))
+        return q
+
     def within(self, code: str) -> "AreaQuerySet":
         """The subtree under `code`, the area itself included (a subtree is a code prefix)."""
         return self.filter(code__startswith=code)
@@ -69,6 +84,16 @@ class Area(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def full_name(self) -> str:
+        """堆龙德庆区东嘎街道南嘎居委会: village names repeat, so pickers show county and township too
+        (select_related("parent__parent") to avoid two queries per row)."""
+        if self.level != AreaLevel.VILLAGE or self.parent is None:
+            return self.name
+        township = self.parent
+        county = township.parent
+        return f"{county.name if county else ''}{township.name}{self.name}"
 
     @property
     def prefecture_code(self) -> str:

@@ -320,6 +320,7 @@ class _Seeder:
                             (Education.BACHELOR, Education.BACHELOR, Education.COLLEGE, Education.POSTGRADUATE)
                         ),
                         home_unit=team.unit,
+                        area_id=team.village_id[:6],
                         post=self.rng.choice(POSTS[kind]),
                         rank=self.rng.choice(RANKS[kind]),
                     )
