@@ -432,7 +432,7 @@ class _Seeder:
                     if assignment.status == AssignmentStatus.ROTATION
                     else LeaveType.LEAVE,
                     start_date=start,
-                    end_date=start + datetime.timedelta(days=self.rng.randint(7, 30)),
+                    end_date=self.today + datetime.timedelta(days=self.rng.randint(3, 20)),
                     reason=self.rng.choice(("家中有事", "身体原因就医", "按规定轮休")),
                     status=LeaveStatus.APPROVED,
                     requested_by=self.leader_users[assignment.team_id],

@@ -70,3 +70,29 @@ class WorkerPing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token} @ {self.worker}"
+
+
+class PersonalDataAccess(models.Model):
+    """Append-only record of every disclosure of personal data: a full ID number shown, an export with
+    personal data. Auditors read it; nobody edits it (no update path in the app, admin is read-only)."""
+
+    class Kind(models.TextChoices):
+        REVEAL_ID_NUMBER = "reveal_id_number", "查看完整身份证号"
+        EXPORT = "export", "导出个人信息"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
+    cadre = models.ForeignKey(
+        "teams.Cadre", verbose_name="干部", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    detail = models.CharField("说明", max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField("IP地址", null=True, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "个人信息访问记录"
+        verbose_name_plural = "个人信息访问记录"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.user} {self.get_kind_display()} {self.cadre or ''}"

@@ -1,0 +1,86 @@
+"""Reads of teams, cadres, assignments and leave, always through the user's scope."""
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+
+from teams.choices import CURRENT_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus, LeaveStatus
+from teams.models import Assignment, Cadre, DispatchingUnit, Leave, WorkTeam
+from villages.models import Area
+from zhucun.scope import Action
+
+
+def _current_leader(team_ref: str = "pk") -> Subquery:
+    leaders = Assignment.objects.filter(
+        team=OuterRef(team_ref), role=AssignmentRole.LEADER, status__in=CURRENT_ASSIGNMENT_STATUSES
+    )
+    return Subquery(leaders.values("cadre__name")[:1])
+
+
+def team_list(*, user, action: Action = Action.VIEW) -> QuerySet[WorkTeam]:
+    """Teams with their batch, village (with township and county), unit, leader's name and member counts."""
+    current = Q(assignments__status__in=CURRENT_ASSIGNMENT_STATUSES)
+    return (
+        WorkTeam.objects.visible_to(user, action)
+        .select_related("batch", "village__parent__parent", "unit")
+        .annotate(
+            leader_name=_current_leader(),
+            member_count=Count("assignments", filter=current),
+            on_post_count=Count("assignments", filter=Q(assignments__status=AssignmentStatus.ON_POST)),
+        )
+    )
+
+
+def teams_below_half_on_post(*, user) -> QuerySet[WorkTeam]:
+    """SPEC.md: a team must keep at least half its members on post (a warning, not a block)."""
+    from django.db.models import F
+
+    return team_list(user=user).filter(member_count__gt=0, on_post_count__lt=F("member_count") / 2.0)
+
+
+def cadre_list(*, user, action: Action = Action.VIEW) -> QuerySet[Cadre]:
+    """Cadres with their unit, managing county and current team (name and role), if any."""
+    current = Assignment.objects.filter(cadre=OuterRef("pk"), status__in=CURRENT_ASSIGNMENT_STATUSES)
+    return (
+        Cadre.objects.visible_to(user, action)
+        .select_related("home_unit", "area")
+        .annotate(
+            current_team_id=Subquery(current.values("team_id")[:1]),
+            current_team_name=Subquery(current.values("team__name")[:1]),
+            current_role=Subquery(current.values("role")[:1]),
+            current_status=Subquery(current.values("status")[:1]),
+        )
+    )
+
+
+def village_list(*, user) -> QuerySet[Area]:
+    return (
+        Area.objects.visible_to(user)
+        .villages()
+        .select_related("parent__parent__parent")
+        .annotate(team_count=Count("teams"))
+    )
+
+
+def assignment_list(*, user, action: Action = Action.VIEW) -> QuerySet[Assignment]:
+    return Assignment.objects.visible_to(user, action).select_related(
+        "cadre", "team__batch", "team__village", "team__unit"
+    )
+
+
+def leave_list(*, user, action: Action = Action.VIEW) -> QuerySet[Leave]:
+    return Leave.objects.visible_to(user, action).select_related(
+        "assignment__cadre", "assignment__team__village", "requested_by", "decided_by"
+    )
+
+
+def pending_leave(*, user) -> QuerySet[Leave]:
+    """Leave waiting for this user's decision."""
+    return leave_list(user=user, action=Action.DECIDE_LEAVE).filter(status=LeaveStatus.PENDING)
+
+
+def unit_list(*, user) -> QuerySet[DispatchingUnit]:
+    return DispatchingUnit.objects.visible_to(user).select_related("parent", "area")
+
+
+def area_choices(*, user, levels: tuple[str, ...] = ("prefecture", "county", "township")) -> QuerySet[Area]:
+    """Areas the user may filter by: their own subtree's prefectures, counties and townships."""
+    return Area.objects.visible_to(user).filter(level__in=levels).order_by("code")
