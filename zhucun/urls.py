@@ -1,11 +1,13 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.urls import include, path
 
 from zhucun.views import healthz
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", include("zhucun.site_urls")),
+    path("villages/", include("villages.urls")),
+    path("teams/", include("teams.urls")),
+    path("api/v1/", include("zhucun.api_urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

@@ -1,0 +1,8 @@
+"""Site-wide pages: login, logout, password change, the home page per role."""
+
+from django.urls import path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False), name="home"),
+]
