@@ -275,3 +275,64 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         else "zhucun: browser tests SKIPPED (no Chromium; apt-get install -y chromium)"
     )
     return lines
+
+
+# -- Browser tests: Playwright driving Debian's Chromium against the live server ----------------------------------
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (skipped, visibly, when none is installed)."""
+    import os
+
+    path = chromium_path()
+    if path is None:
+        pytest.skip("no Chromium found: apt-get install -y chromium fonts-wqy-microhei")
+    # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make there
+    # (factories, reading the database back) are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """`open_page(user, viewport=PHONE)` → a Playwright page on the live server, logged in through the login
+    form when a user is given (their password is tests.factories.TEST_PASSWORD)."""
+    from tests.factories import TEST_PASSWORD
+
+    contexts = []
+
+    def open_(user=None, *, viewport: dict | None = None):
+        context = browser.new_context(
+            viewport=viewport or DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai", base_url=live_server.url
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        if user is not None:
+            page.goto("/accounts/login/")
+            page.fill("input[name=username]", user.username)
+            page.fill("input[name=password]", TEST_PASSWORD)
+            page.click("form [type=submit]")
+            page.wait_for_load_state()
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
