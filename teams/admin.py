@@ -1,4 +1,5 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from teams.models import Assignment, Batch, Cadre, DispatchingUnit, Leave, WorkTeam
 from villages.admin import PrefectureListFilter
@@ -49,7 +50,7 @@ class CadreAssignmentInline(admin.TabularInline):
 
 
 @admin.register(WorkTeam)
-class WorkTeamAdmin(admin.ModelAdmin):
+class WorkTeamAdmin(SimpleHistoryAdmin):
     list_display = ["name", "batch", "village", "township", "county", "unit", "unit_level", "start_date", "end_date"]
     list_filter = ["batch", "unit__level", TeamPrefectureListFilter]
     search_fields = ["name", "village__name", "^village__code", "unit__name"]
@@ -77,7 +78,7 @@ class WorkTeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Cadre)
-class CadreAdmin(admin.ModelAdmin):
+class CadreAdmin(SimpleHistoryAdmin):
     list_display = [
         "name",
         "gender",
@@ -110,7 +111,7 @@ class CadreAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(SimpleHistoryAdmin):
     list_display = ["cadre", "role", "team", "team_batch", "status", "start_date", "end_date"]
     list_filter = ["role", "status", "team__batch", AssignmentPrefectureListFilter]
     search_fields = ["cadre__name", "=cadre__id_number", "team__name"]
@@ -130,7 +131,7 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Leave)
-class LeaveAdmin(admin.ModelAdmin):
+class LeaveAdmin(SimpleHistoryAdmin):
     list_display = ["cadre", "team", "leave_type", "start_date", "end_date", "status", "requested_by", "decided_by"]
     list_filter = ["leave_type", "status"]
     search_fields = ["assignment__cadre__name", "assignment__team__name"]

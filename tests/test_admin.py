@@ -14,7 +14,7 @@ from reports.models import Activity, ActivityType, ActivityTypeIndicator, Indica
 from teams.models import Assignment, Batch, Cadre, DispatchingUnit, Leave, WorkTeam
 from teams.validators import id_number_check_char
 from villages.models import Area
-from zhucun.models import UserRole
+from zhucun.models import PersonalDataAccess, UserRole, WorkerPing
 
 PROJECT_APPS = {"villages", "teams", "reports", "zhucun"}
 ADMIN_MODELS = sorted(
@@ -113,13 +113,16 @@ def add_teams(*, count: int, user) -> None:
             ReportValue.objects.create(report=report, indicator=indicator, value=serial)
         leader = get_user_model().objects.create_user(username=f"leader{serial}")
         UserRole.objects.create(user=leader, role="team_leader", team=team)
+        PersonalDataAccess.objects.create(user=user, kind=PersonalDataAccess.Kind.REVEAL_ID_NUMBER, cadre=cadre)
+        WorkerPing.objects.create(token=f"ping{serial}", worker="test")
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("model", ADMIN_MODELS, ids=lambda model: model._meta.label)
 def test_it_opens_the_changelist_and_the_add_page(admin_client, model):
     assert admin_client.get(admin_url(model, "changelist")).status_code == 200
-    assert admin_client.get(admin_url(model, "add")).status_code == 200
+    # The access log is append-only: nobody adds to it by hand.
+    assert admin_client.get(admin_url(model, "add")).status_code == (403 if model is PersonalDataAccess else 200)
 
 
 @pytest.mark.django_db
@@ -193,3 +196,14 @@ def test_it_titles_the_admin_site_in_chinese():
     assert admin.site.site_header == "驻村工作队管理系统"
     assert admin.site.site_title == "驻村管理"
     assert admin.site.index_title == "系统管理"
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_personal_data_access_log_read_only_in_the_admin(admin_client, admin_user):
+    build_teams(count=1, user=admin_user)
+    record = PersonalDataAccess.objects.get()
+
+    response = admin_client.post(admin_url(PersonalDataAccess, "delete", record.pk), {"post": "yes"})
+
+    assert response.status_code == 403
+    assert PersonalDataAccess.objects.filter(pk=record.pk).exists()

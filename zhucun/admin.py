@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from zhucun.models import UserRole
+from zhucun.models import PersonalDataAccess, UserRole, WorkerPing
 
 admin.site.site_header = "驻村工作队管理系统"
 admin.site.site_title = "驻村管理"
@@ -35,3 +35,29 @@ admin.site.unregister(User)
 class UserAdmin(BaseUserAdmin):
     inlines = [*BaseUserAdmin.inlines, UserRoleInline]
     list_filter = [*BaseUserAdmin.list_filter, "roles__role"]
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(admin.ModelAdmin):
+    """Append-only: readable, never added, changed or deleted through the admin."""
+
+    list_display = ("created_at", "user", "kind", "cadre", "detail", "ip_address")
+    list_filter = ("kind",)
+    search_fields = ("user__username", "cadre__name", "detail")
+    date_hierarchy = "created_at"
+    list_select_related = ("user", "cadre")
+    raw_id_fields = ("user", "cadre")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WorkerPing)
+class WorkerPingAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "token", "worker")
