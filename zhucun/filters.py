@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from villages.models import Area
+from zhucun.scope import area_lookup
 
 
 def visible_areas(request) -> QuerySet[Area]:
@@ -27,7 +28,7 @@ class AreaFilter(django_filters.ModelChoiceFilter):
     def filter(self, qs, value):
         if not value:
             return qs
-        return qs.filter(**{f"{self.path}__startswith": value.code})
+        return qs.filter(**{area_lookup(self.path): value.code})
 
 
 class SearchFilter(django_filters.CharFilter):
