@@ -177,6 +177,8 @@ class MonthlyReport(models.Model):
         related_name="+",
     )
     review_comment = models.TextField("审核意见", blank=True)
+    # Raw text the user typed that is not a valid number yet, by indicator code: a draft never loses input.
+    draft_input = models.JSONField("未通过校验的输入", default=dict, blank=True)
     # Incremented on every write; the API's ETag, and the guard of conditional UPDATEs.
     version = models.PositiveIntegerField("版本", default=1)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
@@ -267,3 +269,117 @@ class ReportValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator.code}={self.value}"
+
+
+class ReportEvent(models.Model):
+    """One step in a report's life (saved, submitted, approved, returned, reopened): who, when, why.
+    Append-only; the report page and the auditors read it."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "创建"
+        SAVED = "saved", "保存草稿"
+        SUBMITTED = "submitted", "提交"
+        APPROVED = "approved", "审核通过"
+        RETURNED = "returned", "退回修改"
+        REOPENED = "reopened", "重新打开"
+
+    report = models.ForeignKey(MonthlyReport, verbose_name="月报", on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField("时间", auto_now_add=True)
+    from_status = models.CharField("原状态", max_length=10, choices=ReportStatus.choices, blank=True)
+    to_status = models.CharField("新状态", max_length=10, choices=ReportStatus.choices)
+    comment = models.TextField("意见/理由", blank=True)
+
+    class Meta:
+        verbose_name = "月报流转记录"
+        verbose_name_plural = "月报流转记录"
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.report} {self.get_kind_display()}"
+
+
+class ReportValueChange(models.Model):
+    """Every change of a report value: old → new, with the event (who, when) that made it. Written by the
+    services for single and bulk writes alike (django-simple-history would miss bulk updates)."""
+
+    event = models.ForeignKey(ReportEvent, verbose_name="操作", on_delete=models.CASCADE, related_name="value_changes")
+    indicator = models.ForeignKey(Indicator, verbose_name="指标", on_delete=models.PROTECT, related_name="+")
+    old_value = models.DecimalField(
+        "原值", max_digits=VALUE_MAX_DIGITS, decimal_places=VALUE_DECIMAL_PLACES, null=True, blank=True
+    )
+    new_value = models.DecimalField(
+        "新值", max_digits=VALUE_MAX_DIGITS, decimal_places=VALUE_DECIMAL_PLACES, null=True, blank=True
+    )
+    old_note = models.TextField("原说明", blank=True)
+    new_note = models.TextField("新说明", blank=True)
+
+    class Meta:
+        verbose_name = "月报数值变更"
+        verbose_name_plural = "月报数值变更"
+        ordering = ["event_id", "indicator__sort_order"]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code}: {self.old_value} → {self.new_value}"
+
+
+class ReviewComment(models.Model):
+    """The county's comment on one value of a report it returned."""
+
+    event = models.ForeignKey(
+        ReportEvent, verbose_name="退回操作", on_delete=models.CASCADE, related_name="value_comments"
+    )
+    indicator = models.ForeignKey(Indicator, verbose_name="指标", on_delete=models.PROTECT, related_name="+")
+    comment = models.TextField("意见")
+
+    class Meta:
+        verbose_name = "数值审核意见"
+        verbose_name_plural = "数值审核意见"
+        ordering = ["event_id", "indicator__sort_order"]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code}: {self.comment}"
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self) -> "NotificationQuerySet":
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """An in-app message (a report returned, reports waiting, a report missing). `key` makes sending
+    idempotent: a job that runs twice finds the (user, key) row and sends nothing twice."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="收件人", on_delete=models.CASCADE, related_name="notifications"
+    )
+    key = models.CharField("去重键", max_length=120)
+    title = models.CharField("标题", max_length=200)
+    body = models.TextField("内容", blank=True)
+    url = models.CharField("链接", max_length=300, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "通知"
+        verbose_name_plural = "通知"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"], name="notification_once_per_key", violation_error_message="该通知已发送。"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread_idx")]
+
+    def __str__(self) -> str:
+        return self.title
