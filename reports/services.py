@@ -4,11 +4,15 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from reports.choices import ActivitySource, Category, TimeAggregation, ValueType
-from reports.models import ActivityType, ActivityTypeIndicator, Indicator
+from reports.choices import ActivitySource, Category, ReportStatus, TimeAggregation, ValueType
+from reports.models import Activity, ActivityType, ActivityTypeIndicator, Indicator, MonthlyReport
+from reports.periods import month_start
+from teams.models import WorkTeam
+from zhucun.scope import Action, user_can
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_INDICATORS_CSV = DATA_DIR / "indicators.csv"
@@ -135,3 +139,158 @@ def activity_type_import_csv(*, path: Path = DEFAULT_ACTIVITY_TYPES_CSV) -> Cata
         else:
             unchanged += not type_created
     return CatalogueImportResult(created=created, updated=0, unchanged=unchanged, differing=0)
+
+
+# -- activities -----------------------------------------------------------------------------------------------
+
+ACTIVITY_FIELDS = ("date", "activity_type", "title", "village", "participants", "households", "notes")
+
+
+def _activity_month_locked(team_id: int, day) -> bool:
+    """Activities of a month whose report is approved are part of an official figure: locked."""
+    return MonthlyReport.objects.filter(team_id=team_id, month=month_start(day), status=ReportStatus.APPROVED).exists()
+
+
+def _check_activity(activity) -> None:
+    if activity.date > timezone.localdate():
+        raise ValidationError({"date": "不能记录未来日期的活动。"})
+    if activity.date < activity.team.start_date or (activity.team.end_date and activity.date > activity.team.end_date):
+        raise ValidationError({"date": "日期不在工作队驻村期间。"})
+    if activity.village_id and activity.village.level != "village":
+        raise ValidationError({"village": "请选择村（居）。"})
+    if _activity_month_locked(activity.team_id, activity.date):
+        raise ValidationError({"date": "该月月报已审核，不能再增加或修改该月的工作日志。"})
+    activity.full_clean()
+
+
+@transaction.atomic
+def activity_create(*, actor, team, **fields):
+    """A team leader or member logs what the team did."""
+    if not WorkTeam.objects.visible_to(actor, Action.LOG_ACTIVITY).filter(pk=team.pk).exists():
+        raise PermissionDenied("您没有权限为该工作队记录工作日志。")
+    unknown = set(fields) - set(ACTIVITY_FIELDS)
+    if unknown:
+        raise ValidationError(f"不能设置字段：{', '.join(sorted(unknown))}")
+    activity = Activity(team=team, created_by=actor, **fields)
+    _check_activity(activity)
+    activity.save()
+    return activity
+
+
+@transaction.atomic
+def activity_update(*, actor, activity, **fields):
+    if not Activity.objects.visible_to(actor, Action.LOG_ACTIVITY).filter(pk=activity.pk).exists():
+        raise PermissionDenied("您没有权限修改该工作日志。")
+    unknown = set(fields) - set(ACTIVITY_FIELDS)
+    if unknown:
+        raise ValidationError(f"不能修改字段：{', '.join(sorted(unknown))}")
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    if _activity_month_locked(activity.team_id, activity.date):
+        raise ValidationError("该月月报已审核，不能修改该月的工作日志。")
+    for name, value in fields.items():
+        setattr(activity, name, value)
+    _check_activity(activity)
+    activity.save()
+    return activity
+
+
+@transaction.atomic
+def activity_delete(*, actor, activity) -> None:
+    if not Activity.objects.visible_to(actor, Action.LOG_ACTIVITY).filter(pk=activity.pk).exists():
+        raise PermissionDenied("您没有权限删除该工作日志。")
+    if _activity_month_locked(activity.team_id, activity.date):
+        raise ValidationError("该月月报已审核，不能删除该月的工作日志。")
+    activity.delete()
+
+
+# -- the indicator catalogue (region admins) -------------------------------------------------------------------
+
+INDICATOR_FIELDS = (
+    "code",
+    "name",
+    "unit",
+    "category",
+    "value_type",
+    "time_aggregation",
+    "part_of",
+    "sort_order",
+    "active_from_batch",
+    "active_until_batch",
+)
+
+
+def _require_administer(actor) -> None:
+    if not user_can(actor, Action.ADMINISTER):
+        raise PermissionDenied("只有自治区驻村办管理员可以维护指标目录。")
+
+
+def _check_indicator(indicator: Indicator) -> None:
+    if indicator.part_of_id and indicator.part_of_id == indicator.pk:
+        raise ValidationError({"part_of": "指标不能是自身的“其中”项。"})
+    if indicator.part_of_id and indicator.part_of.part_of_id == indicator.pk and indicator.pk:
+        raise ValidationError({"part_of": "“其中”关系不能互相包含。"})
+    first, last = indicator.active_from_batch, indicator.active_until_batch
+    if first and last and last.number < first.number:
+        raise ValidationError({"active_until_batch": "停用批次不能早于启用批次。"})
+    indicator.full_clean()
+
+
+@transaction.atomic
+def indicator_create(*, actor, **fields) -> Indicator:
+    _require_administer(actor)
+    unknown = set(fields) - set(INDICATOR_FIELDS)
+    if unknown:
+        raise ValidationError(f"不能设置字段：{', '.join(sorted(unknown))}")
+    if "sort_order" not in fields:
+        last = Indicator.objects.order_by("-sort_order").values_list("sort_order", flat=True).first() or 0
+        fields["sort_order"] = last + 10
+    indicator = Indicator(**fields)
+    _check_indicator(indicator)
+    indicator.save()
+    return indicator
+
+
+@transaction.atomic
+def indicator_update(*, actor, indicator: Indicator, **fields) -> Indicator:
+    """Change an indicator. Its code and value type are fixed once reports hold values for it: old figures
+    must keep meaning what they meant."""
+    _require_administer(actor)
+    unknown = set(fields) - set(INDICATOR_FIELDS)
+    if unknown:
+        raise ValidationError(f"不能修改字段：{', '.join(sorted(unknown))}")
+    indicator = Indicator.objects.select_for_update().get(pk=indicator.pk)
+    if indicator.values.exists():
+        for name in ("code", "value_type", "time_aggregation"):
+            if name in fields and fields[name] != getattr(indicator, name):
+                raise ValidationError(
+                    {name: "已有月报使用该指标，不能修改代码、数值类型或汇总方式；请停用后新建指标。"}
+                )
+    for name, value in fields.items():
+        setattr(indicator, name, value)
+    _check_indicator(indicator)
+    indicator.save()
+    return indicator
+
+
+@transaction.atomic
+def indicator_retire(*, actor, indicator: Indicator, last_batch) -> Indicator:
+    """Stop asking for an indicator after `last_batch`; its values stay readable in old reports."""
+    return indicator_update(actor=actor, indicator=indicator, active_until_batch=last_batch)
+
+
+@transaction.atomic
+def indicator_reorder(*, actor, codes: list[str]) -> None:
+    """Put the named indicators in this order (10, 20, 30 ...); others keep their place after them."""
+    _require_administer(actor)
+    indicators = {indicator.code: indicator for indicator in Indicator.objects.select_for_update()}
+    unknown = [code for code in codes if code not in indicators]
+    if unknown:
+        raise ValidationError({"codes": f"没有这些指标：{', '.join(unknown)}"})
+    order = [indicators[code] for code in codes] + [
+        indicator
+        for code, indicator in sorted(indicators.items(), key=lambda item: item[1].sort_order)
+        if code not in set(codes)
+    ]
+    for position, indicator in enumerate(order, start=1):
+        indicator.sort_order = position * 10
+    Indicator.objects.bulk_update(order, ["sort_order"])
