@@ -194,3 +194,18 @@ LOGGING = {
 # Static files: whitenoise serves them; in DEBUG it reads from the finders so no collectstatic is needed.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# The reporting calendar (exactly one `celery beat` runs it; every job is idempotent).
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    "create-monthly-drafts": {
+        "task": "reports.tasks.create_monthly_drafts",
+        "schedule": crontab(minute=30, hour=0, day_of_month=1),
+    },
+    "send-reminders": {"task": "reports.tasks.send_reminders", "schedule": crontab(minute=0, hour=9)},
+    "sync-assignment-statuses": {
+        "task": "teams.tasks.sync_assignment_statuses",
+        "schedule": crontab(minute=10, hour=0),
+    },
+}
