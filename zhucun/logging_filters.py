@@ -1,0 +1,40 @@
+"""Keep resident ID numbers and mobile numbers out of the logs (SPEC.md: ID numbers never in logs).
+
+Attach `MaskPersonalDataFilter` to a handler: it masks the formatted message (so the arguments too,
+whatever their type) and any traceback text before the handler's formatter sees the record.
+"""
+
+import logging
+import re
+
+# An 18-character ID number not glued to other digits; the last character may be a check X.
+_ID_NUMBER = re.compile(r"(?<![0-9])([0-9]{4})[0-9]{10}([0-9]{3}[0-9Xx])(?![0-9])")
+# A mainland mobile number, alone or right after a +86 / 86 country code.
+_MOBILE = re.compile(r"(?:(?<![0-9])|(?<=86))(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
+
+
+def mask_personal_data(text: str) -> str:
+    """5401**********1234 for ID numbers, 138****1234 for mobile numbers (ID numbers first, so the
+    digits inside an ID number are never read as a phone)."""
+    text = _ID_NUMBER.sub(lambda m: f"{m.group(1)}{'*' * 10}{m.group(2)}", text)
+    return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
+
+
+class MaskPersonalDataFilter(logging.Filter):
+    """Rewrites the record in place, so every handler after this one sees the masked text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            # A broken format string: mask what there is rather than drop the record.
+            message = f"{record.msg} {record.args!r}"
+        record.msg = mask_personal_data(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_personal_data(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_personal_data(record.stack_info)
+        return True
