@@ -57,9 +57,12 @@ def _require_area(user, action: Action, area: Area) -> None:
         raise PermissionDenied("该地区不在您的管理范围内。")
 
 
-def _save(obj: models.Model) -> None:
+def _save(obj: models.Model, *, actor=None) -> None:
     """full_clean (Chinese messages for constraints too) then save; a race that slips past the check
-    still meets the database constraint, reported the same way."""
+    still meets the database constraint, reported the same way. The actor is named as the change history's
+    user, which the request middleware cannot know for API token requests, tasks and shell calls."""
+    if actor is not None:
+        obj._history_user = actor
     obj.full_clean()
     try:
         with transaction.atomic():
@@ -82,6 +85,9 @@ def _constraint_message(model: type[models.Model], error: IntegrityError) -> str
 @transaction.atomic
 def team_create(*, actor, batch: Batch, village: Area, unit: DispatchingUnit, **fields: Any) -> WorkTeam:
     """A new team in a village of the actor's area; its name defaults to "<unit>驻<village>工作队"."""
+    unknown = set(fields) - set(TEAM_FIELDS)
+    if unknown:
+        raise ValidationError(f"不能设置字段：{', '.join(sorted(unknown))}")
     if village.level != AreaLevel.VILLAGE:
         raise ValidationError({"village": "请选择村（居）。"})
     _require_area(actor, Action.MANAGE, village)
@@ -90,7 +96,7 @@ def team_create(*, actor, batch: Batch, village: Area, unit: DispatchingUnit, **
         team.name = WorkTeam.default_name(unit_name=unit.name, village_name=village.name)
     if not team.start_date:
         team.start_date = batch.start_date
-    _save(team)
+    _save(team, actor=actor)
     require(actor, Action.MANAGE, team)
     return team
 
@@ -106,7 +112,7 @@ def team_update(*, actor, team: WorkTeam, **fields: Any) -> WorkTeam:
         setattr(team, name, value)
     if "village" in fields and fields["village"].level != AreaLevel.VILLAGE:
         raise ValidationError({"village": "请选择村（居）。"})
-    _save(team)
+    _save(team, actor=actor)
     # The team may not leave the actor's area (e.g. a county admin moving it to another county).
     require(actor, Action.MANAGE, team)
     return team
@@ -140,7 +146,7 @@ def cadre_create(*, actor, **fields: Any) -> Cadre:
     if fields["id_number"] and Cadre.objects.filter(id_number=fields["id_number"]).exists():
         raise ValidationError({"id_number": "该身份证号已登记。干部跨批次任职时请直接选派已有干部。"})
     cadre = Cadre(**fields)
-    _save(cadre)
+    _save(cadre, actor=actor)
     require(actor, Action.MANAGE, cadre)
     return cadre
 
@@ -156,7 +162,7 @@ def cadre_update(*, actor, cadre: Cadre, **fields: Any) -> Cadre:
         fields["id_number"] = normalize_id_number(fields["id_number"])
     for name, value in fields.items():
         setattr(cadre, name, value)
-    _save(cadre)
+    _save(cadre, actor=actor)
     require(actor, Action.MANAGE, cadre)
     return cadre
 
@@ -215,9 +221,10 @@ def assignment_create(
     assignment = Assignment(
         cadre=cadre, team=team, role=role, start_date=start_date or max(team.start_date, timezone.localdate())
     )
-    _save(assignment)
+    _save(assignment, actor=actor)
     if cadre.area_id != team.village_id[:6]:
         cadre.area_id = team.village_id[:6]
+        cadre._history_user = actor
         cadre.save(update_fields=["area"])
     team_roles_sync(team=team)
     return assignment
@@ -236,7 +243,7 @@ def assignment_end(*, actor, assignment: Assignment, status: str, end_date: date
         raise ValidationError({"end_date": "离岗日期不能早于到岗日期。"})
     assignment.status = status
     assignment.end_date = end_date
-    _save(assignment)
+    _save(assignment, actor=actor)
     team_roles_sync(team=assignment.team)
     return assignment
 
@@ -254,10 +261,10 @@ def team_set_leader(*, actor, team: WorkTeam, cadre: Cadre) -> Assignment:
         raise ValidationError({"cadre": "该干部已是本队队长。"})
     if previous:
         previous.role = AssignmentRole.MEMBER
-        _save(previous)
+        _save(previous, actor=actor)
     if mine:
         mine.role = AssignmentRole.LEADER
-        _save(mine)
+        _save(mine, actor=actor)
     else:
         mine = assignment_create(actor=actor, team=team, cadre=cadre, role=AssignmentRole.LEADER)
     team_roles_sync(team=team)
@@ -293,7 +300,7 @@ def leave_request(
         reason=reason.strip(),
         requested_by=actor,
     )
-    _save(leave)
+    _save(leave, actor=actor)
     return leave
 
 
@@ -301,12 +308,13 @@ def _decide(*, actor, leave: Leave, status: str, comment: str) -> Leave:
     require(actor, Action.DECIDE_LEAVE, leave)
     leave = Leave.objects.select_for_update().get(pk=leave.pk)
     if leave.status != LeaveStatus.PENDING:
-        raise ValidationError(f"该申请已{leave.get_status_display()}，不能重复审批。")
+        # The labels already say 已批准 / 已拒绝 / 已撤销.
+        raise ValidationError(f"该申请{leave.get_status_display()}，不能重复审批。")
     leave.status = status
     leave.decided_by = actor
     leave.decided_at = timezone.now()
     leave.decision_comment = comment.strip()
-    _save(leave)
+    _save(leave, actor=actor)
     return leave
 
 
@@ -326,16 +334,21 @@ def leave_refuse(*, actor, leave: Leave, comment: str) -> Leave:
 
 @transaction.atomic
 def leave_cancel(*, actor, leave: Leave) -> Leave:
-    """The requester (or an admin) withdraws leave that has not started yet."""
-    require(actor, Action.REQUEST_LEAVE, leave)
+    """The team leader (or an admin who decides leave there) withdraws leave that has not started yet."""
+    if not (
+        Leave.objects.visible_to(actor, Action.REQUEST_LEAVE).filter(pk=leave.pk).exists()
+        or Leave.objects.visible_to(actor, Action.DECIDE_LEAVE).filter(pk=leave.pk).exists()
+    ):
+        raise PermissionDenied("您没有权限执行此操作。")
     leave = Leave.objects.select_for_update().get(pk=leave.pk)
     if leave.status not in (LeaveStatus.PENDING, LeaveStatus.APPROVED) or leave.start_date <= timezone.localdate():
         raise ValidationError("只能撤销尚未开始的请假。")
     leave.status = LeaveStatus.CANCELLED
-    _save(leave)
+    _save(leave, actor=actor)
     return leave
 
 
+@transaction.atomic
 def assignment_statuses_sync(*, today: datetime.date, assignment_ids: list[int] | None = None) -> int:
     """Set 请假/轮休 on current assignments whose approved leave covers `today`, and 在岗 on those whose
     leave is over. Idempotent; run daily (and right after an approval). Returns how many changed."""
