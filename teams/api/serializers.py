@@ -9,7 +9,7 @@ from functools import cached_property
 
 from rest_framework import serializers
 
-from teams.choices import ENDED_ASSIGNMENT_STATUSES, AssignmentStatus
+from teams.choices import ENDED_ASSIGNMENT_STATUSES, AssignmentStatus, LeaveType
 from teams.models import Assignment, Batch, Cadre, DispatchingUnit, Leave, WorkTeam
 from teams.validators import mask_id_number, validate_id_number, validate_phone
 from villages.choices import AreaLevel
@@ -289,6 +289,7 @@ class LeaveSerializer(serializers.ModelSerializer):
     cadre_name = serializers.CharField(source="assignment.cadre.name", read_only=True)
     team = serializers.IntegerField(source="assignment.team_id", read_only=True)
     team_name = serializers.CharField(source="assignment.team.name", read_only=True)
+    leave_type = serializers.ChoiceField(choices=LeaveType.choices, default=LeaveType.LEAVE, label="类型")
     leave_type_display = serializers.CharField(source="get_leave_type_display", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     requested_by_name = serializers.SerializerMethodField()
