@@ -1,6 +1,6 @@
 """Reads of teams, cadres, assignments and leave, always through the user's scope."""
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
 from teams.choices import CURRENT_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus, LeaveStatus
 from teams.models import Assignment, Cadre, DispatchingUnit, Leave, WorkTeam
@@ -31,8 +31,6 @@ def team_list(*, user, action: Action = Action.VIEW) -> QuerySet[WorkTeam]:
 
 def teams_below_half_on_post(*, user) -> QuerySet[WorkTeam]:
     """SPEC.md: a team must keep at least half its members on post (a warning, not a block)."""
-    from django.db.models import F
-
     return team_list(user=user).filter(member_count__gt=0, on_post_count__lt=F("member_count") / 2.0)
 
 
