@@ -29,7 +29,9 @@ class WorkTeamFilterSet(django_filters.FilterSet):
 
 
 class CadreFilterSet(django_filters.FilterSet):
-    q = SearchFilter(fields=("name", "phone"), exact_fields=("id_number",), label="搜索（姓名、手机号、身份证号）")
+    # Phone and ID number match whole values only: a substring search would let a user who sees them masked
+    # (138****1234) recover the hidden digits by probing.
+    q = SearchFilter(fields=("name",), exact_fields=("phone", "id_number"), label="搜索（姓名、完整手机号或身份证号）")
     area = AreaFilter(path="area_id", label="管理县（区）")
     unit = django_filters.ModelChoiceFilter(field_name="home_unit", queryset=_visible_units, label="所在单位")
     gender = django_filters.ChoiceFilter(choices=Gender.choices, label="性别")

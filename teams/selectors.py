@@ -26,6 +26,8 @@ def team_list(*, user, action: Action = Action.VIEW) -> QuerySet[WorkTeam]:
             member_count=Count("assignments", filter=current),
             on_post_count=Count("assignments", filter=Q(assignments__status=AssignmentStatus.ON_POST)),
         )
+        # Django drops Meta.ordering from aggregating queries; pages must not shuffle between requests.
+        .order_by(*WorkTeam._meta.ordering)
     )
 
 
@@ -55,6 +57,7 @@ def village_list(*, user) -> QuerySet[Area]:
         .villages()
         .select_related("parent__parent__parent")
         .annotate(team_count=Count("teams"))
+        .order_by(*Area._meta.ordering)
     )
 
 

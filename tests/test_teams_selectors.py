@@ -232,3 +232,19 @@ def test_it_lists_assignments_and_units_in_scope(county_admin, outsider, nanga_t
         "拉萨市堆龙德庆区统计局",
         "那曲地区人民医院",
     }
+
+
+@pytest.mark.django_db
+def test_it_keeps_a_stable_order_for_aggregated_lists(county_admin, nanga_team, nanga, batch):
+    """Regression: Django drops Meta.ordering from GROUP BY queries, so pages of teams or villages shuffled."""
+    old = make_team(village=nanga, batch=BatchFactory(number=9), unit=nanga_team.unit, members=1)
+    later = make_team(within="540103", batch=batch, members=1)
+
+    teams = selectors.team_list(user=county_admin)
+    villages = selectors.village_list(user=county_admin)
+
+    assert teams.ordered and villages.ordered
+    expected = sorted([nanga_team, old, later], key=lambda team: (team.village_id, -team.batch.number))
+    assert [team.pk for team in teams] == [team.pk for team in expected]
+    codes = list(villages.values_list("code", flat=True))
+    assert codes == sorted(codes)
