@@ -1,3 +1,10 @@
+from django.urls import path
+
+from villages import views
+
 app_name = "villages"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.VillageListView.as_view(), name="list"),
+    path("<str:code>/", views.VillageDetailView.as_view(), name="detail"),
+]
