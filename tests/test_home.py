@@ -209,12 +209,16 @@ def test_it_shows_the_unit_liaison_the_teams_his_unit_sent_by_county(client, nan
 
     section = response.context["liaison"]
     assert section["team_count"] == 2
-    assert [(row["name"], row["count"]) for row in section["by_county"]] == [("堆龙德庆区", 1), ("比如县", 1)]
+    assert [(row["name"], row["count"]) for row in section["by_county"]] == [
+        ("拉萨市堆龙德庆区", 1),
+        ("那曲市比如县", 1),
+    ]
     assert section["on_post"] == 8
     assert "本单位派出的工作队" in html
 
 
-def test_it_shows_the_auditor_headline_counts_of_her_area(client, auditor, nanga_team, biru_team):
+def test_it_shows_the_auditor_headline_counts_of_her_area(client, auditor, nanga_team, biru_team, batch):
+    make_team(batch=batch, within="540103", members=1)  # no report for February
     Assignment.objects.filter(team=biru_team, role=AssignmentRole.MEMBER).update(status=AssignmentStatus.LEAVE)
     MonthlyReportFactory(team=nanga_team, month=FEBRUARY, approved=True)
     MonthlyReportFactory(team=biru_team, month=FEBRUARY, submitted=True)
@@ -222,11 +226,12 @@ def test_it_shows_the_auditor_headline_counts_of_her_area(client, auditor, nanga
     response, html = home(client, auditor)
 
     section = response.context["auditor"]
-    assert section["team_count"] == 2
-    assert section["on_post"] == 6
+    assert section["team_count"] == 3
+    assert section["on_post"] == 7
     assert section["away"] == 2
     counts = {code: count for _, code, count in section["report_counts"]}
     assert counts == {"draft": 0, "submitted": 1, "returned": 0, "approved": 1}
+    assert (section["expected"], section["missing"]) == (3, 1)
     assert "辖区概况" in html
     assert "admin" not in response.context
 

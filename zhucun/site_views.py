@@ -170,7 +170,9 @@ def liaison_section(user, unit_ids: list[int], today: datetime.date) -> dict[str
         .annotate(count=Count("pk"))
         .order_by("county")
     )
-    names = dict(Area.objects.filter(code__in=[row["county"] for row in by_county]).values_list("code", "name"))
+    # County names repeat across prefectures less than village names, but 城关区 is in two: say the prefecture.
+    counties = Area.objects.filter(code__in=[row["county"] for row in by_county]).select_related("parent")
+    names = {county.code: f"{county.parent.name if county.parent else ''}{county.name}" for county in counties}
     statuses = dict(
         assignment_list(user=user)
         .current()
@@ -195,7 +197,10 @@ def auditor_section(user, today: datetime.date) -> dict[str, Any]:
     last_month = add_months(month_start(today), -1)
     statuses = dict(assignment_list(user=user).current().values_list("status").annotate(count=Count("pk")).order_by())
     counts = report_status_counts(user=user, month=last_month)
+    expected = WorkTeam.objects.visible_to(user).filter(active_in_month_q(last_month)).count()
     return {
+        "expected": expected,
+        "missing": max(expected - sum(counts.values()), 0),
         "team_count": WorkTeam.objects.visible_to(user).filter(active_in_month_q(today)).count(),
         "on_post": statuses.get(AssignmentStatus.ON_POST, 0),
         "away": statuses.get(AssignmentStatus.ROTATION, 0) + statuses.get(AssignmentStatus.LEAVE, 0),
