@@ -18,16 +18,19 @@ from zhucun.scope import Action, Scope, scope_for
 
 
 class _VisibleRelatedMixin:
-    """A related field whose choices are the rows of `model` visible to the requesting user (and `filters`)."""
+    """A related field whose choices are the rows of `model` visible to the requesting user (and `filters`);
+    `select_related` serves the choices' labels (the browsable API lists them in its forms)."""
 
-    def __init__(self, *, model, filters: dict | None = None, **kwargs):
+    def __init__(self, *, model, filters: dict | None = None, select_related: tuple[str, ...] = (), **kwargs):
         self.model = model
         self.filters = filters or {}
+        self.select_related = select_related
         kwargs.setdefault("queryset", model.objects.filter(**self.filters))
         super().__init__(**kwargs)
 
     def get_queryset(self):
-        return self.model.objects.visible_to(self.context["request"].user).filter(**self.filters)
+        rows = self.model.objects.visible_to(self.context["request"].user).filter(**self.filters)
+        return rows.select_related(*self.select_related) if self.select_related else rows
 
 
 class VisibleIdField(_VisibleRelatedMixin, serializers.PrimaryKeyRelatedField):
@@ -284,7 +287,7 @@ class AssignmentEndSerializer(serializers.Serializer):
 class LeaveSerializer(serializers.ModelSerializer):
     """请假/轮休 requested for a member's current assignment; decided through `approve` / `refuse`."""
 
-    assignment = VisibleIdField(model=Assignment, label="任职")
+    assignment = VisibleIdField(model=Assignment, select_related=("cadre", "team"), label="任职")
     cadre = serializers.IntegerField(source="assignment.cadre_id", read_only=True)
     cadre_name = serializers.CharField(source="assignment.cadre.name", read_only=True)
     team = serializers.IntegerField(source="assignment.team_id", read_only=True)
