@@ -82,8 +82,7 @@ class WorkTeamViewSet(
     filterset_class = WorkTeamFilterSet
 
     def get_queryset(self):
-        # Django leaves Meta.ordering out of aggregating (GROUP BY) queries; pages must not shuffle.
-        return team_list(user=self.request.user).order_by(*WorkTeam._meta.ordering)
+        return team_list(user=self.request.user)
 
     def perform_create(self, serializer):
         team = services.team_create(actor=self.request.user, **serializer.validated_data)
