@@ -516,3 +516,48 @@ def test_it_treats_a_batch_team_membership_as_that_team_only(world):
 
     assert not WorkTeam.objects.visible_to(leader).filter(pk=world.teams["old"].pk).exists()
     assert world.teams["old"].village_id == world.teams["nanga"].village_id
+
+
+# -- the mixins apply the scope ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_it_checks_an_action_on_an_object_for_pages_and_the_api(world, django_assert_num_queries):
+    from django.core.exceptions import PermissionDenied
+
+    from zhucun.mixins import check_action
+
+    nanga = world.teams["nanga"]
+    check_action(fresh(world, "county_admin"), Action.MANAGE, nanga)
+    for person in ("auditor", "outsider", "leader"):
+        with pytest.raises(PermissionDenied):
+            check_action(fresh(world, person), Action.MANAGE, nanga)
+    # Viewing was settled by the visible queryset that found the object: nothing more to ask.
+    with django_assert_num_queries(0):
+        check_action(world.users["auditor"], Action.VIEW, nanga)
+
+
+@pytest.mark.parametrize(
+    ("viewset_action", "method", "expected"),
+    [
+        ("list", "GET", Action.VIEW),
+        ("retrieve", "HEAD", Action.VIEW),
+        ("update", "PUT", Action.MANAGE),
+        ("partial_update", "PATCH", Action.MANAGE),
+        ("destroy", "DELETE", Action.MANAGE),
+        ("approve", "POST", Action.DECIDE_LEAVE),
+        ("something_new", "POST", Action.MANAGE),
+    ],
+)
+def test_it_maps_viewset_actions_to_scope_actions(viewset_action, method, expected):
+    from types import SimpleNamespace as Request
+
+    from zhucun.mixins import ScopedViewSet
+
+    class LeaveLike(ScopedViewSet):
+        action_permissions = {"approve": Action.DECIDE_LEAVE}
+
+    viewset = LeaveLike()
+    viewset.action, viewset.request = viewset_action, Request(method=method)
+
+    assert viewset.scope_action() == expected
