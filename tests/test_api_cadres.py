@@ -1,6 +1,7 @@
 """The cadres API: the county admin of 堆龙德庆区 manages its cadres and may reveal an ID number (recorded); the
 auditor, the outsider from 比如县 and the unit liaison only ever see ID numbers and phones masked."""
 
+import datetime
 import json
 
 import pytest
@@ -11,7 +12,7 @@ from rest_framework.test import APIClient
 from teams.api.serializers import CadreSerializer
 from teams.models import Cadre
 from teams.services import can_see_id_number
-from tests.factories import UserRoleFactory, free_village, make_team
+from tests.factories import AssignmentFactory, BatchFactory, CadreFactory, UserRoleFactory, free_village, make_team
 from zhucun.choices import Role
 from zhucun.models import PersonalDataAccess
 
@@ -94,6 +95,32 @@ def test_it_masks_id_numbers_phones_and_birth_dates_for_those_who_may_not_see_th
     for cadre in Cadre.objects.all():
         assert cadre.id_number not in body
         assert cadre.phone not in body
+
+
+@pytest.mark.django_db
+def test_it_masks_for_the_outsider_a_cadre_who_once_served_in_its_county(
+    api, outsider, county_admin, naipu, batch, doilungdeqen
+):
+    """A cadre who served in 耐普村 last batch and is now managed by 堆龙德庆区: 比如县 still sees the record
+    (it served there) but only masked; 堆龙德庆区 sees the phone."""
+    last_year = make_team(village=naipu, batch=BatchFactory(number=9), members=1)
+    cadre = CadreFactory(area=doilungdeqen, home_unit=last_year.unit)
+    AssignmentFactory(
+        team=last_year, cadre=cadre, status="finished", end_date=last_year.start_date + datetime.timedelta(days=360)
+    )
+
+    theirs = api(outsider).get(f"{CADRES}{cadre.pk}/").json()
+    ours = api(county_admin).get(f"{CADRES}{cadre.pk}/").json()
+
+    assert (theirs["id_number"], theirs["phone"], theirs["birth_date"]) == (
+        cadre.masked_id_number,
+        cadre.masked_phone,
+        None,
+    )
+    assert theirs["id_number_revealable"] is False
+    assert (ours["phone"], ours["id_number_revealable"]) == (cadre.phone, True)
+    assert api(outsider).post(f"{CADRES}{cadre.pk}/reveal-id-number/").status_code == 403
+    assert not PersonalDataAccess.objects.exists()
 
 
 @pytest.mark.django_db

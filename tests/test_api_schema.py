@@ -112,6 +112,14 @@ def test_it_serves_swagger_ui_from_the_vendored_copy_without_inline_script(api, 
     assert reverse("api-schema") in script.content.decode()
 
 
+@pytest.mark.django_db
+def test_it_sends_a_signed_out_reader_of_the_docs_to_the_login_page(client):
+    response = client.get(reverse("api-docs"))
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next=/api/docs/"
+
+
 # -- token authentication -----------------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@ OpenAPI schema with its Swagger UI."""
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -13,7 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -183,6 +184,12 @@ class DocsView(SpectacularSwaggerSplitView):
     script as a file, since the Content Security Policy forbids inline scripts."""
 
     url_name = "api-schema"
+
+    def handle_exception(self, exc):
+        # A person opening the docs signed out is sent to the login page rather than shown a bare 403.
+        if isinstance(exc, NotAuthenticated | AuthenticationFailed):
+            return redirect_to_login(self.request.get_full_path())
+        return super().handle_exception(exc)
 
 
 class FilterSetExtension(DjangoFilterExtension):
