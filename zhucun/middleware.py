@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 
-_LOGIN_AT = "zhucun_login_at"
+LOGIN_AT_SESSION_KEY = "zhucun_login_at"
 
 
 class AbsoluteSessionLifetimeMiddleware:
@@ -17,10 +17,10 @@ class AbsoluteSessionLifetimeMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and hasattr(request, "session"):
-            started = request.session.get(_LOGIN_AT)
+            started = request.session.get(LOGIN_AT_SESSION_KEY)
             now = int(time.time())
             if started is None:
-                request.session[_LOGIN_AT] = now
+                request.session[LOGIN_AT_SESSION_KEY] = now
             elif now - started > settings.SESSION_ABSOLUTE_SECONDS:
                 logout(request)
                 if request.path.startswith("/api/"):

@@ -13,7 +13,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models import Max
 from django.dispatch import receiver
 
-from zhucun.middleware import _LOGIN_AT
+from zhucun.middleware import LOGIN_AT_SESSION_KEY
 
 logger = logging.getLogger("zhucun.auth")
 
@@ -30,7 +30,7 @@ def log_login(sender, request, user, **kwargs) -> None:
     logger.info("login succeeded: username=%r ip=%s", user.get_username(), client_ip(request))
     if request is not None and hasattr(request, "session"):
         # The 12-hour absolute lifetime counts from this login, not from an earlier one in the same browser.
-        request.session[_LOGIN_AT] = int(time.time())
+        request.session[LOGIN_AT_SESSION_KEY] = int(time.time())
 
 
 @receiver(user_login_failed, dispatch_uid="zhucun_log_login_failed")
