@@ -167,6 +167,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "zhucun.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Services raise django's ValidationError / PermissionDenied: 400 with per-field errors, 403.
+    "EXCEPTION_HANDLER": "zhucun.api_views.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "驻村工作队管理系统 API",

@@ -9,6 +9,7 @@ import time
 from axes.helpers import get_client_ip_address, get_cool_off
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models import Max
 from django.dispatch import receiver
@@ -28,8 +29,9 @@ def client_ip(request) -> str:
 def log_login(sender, request, user, **kwargs) -> None:
     # %r keeps a crafted username with line breaks on one log line.
     logger.info("login succeeded: username=%r ip=%s", user.get_username(), client_ip(request))
-    if request is not None and hasattr(request, "session"):
+    if request is not None and SESSION_KEY in getattr(request, "session", {}):
         # The 12-hour absolute lifetime counts from this login, not from an earlier one in the same browser.
+        # A token login has no logged-in session: writing here would create an anonymous one for nothing.
         request.session[LOGIN_AT_SESSION_KEY] = int(time.time())
 
 
