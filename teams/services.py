@@ -280,6 +280,9 @@ def leave_request(
 ) -> Leave:
     """The team leader asks leave for a member (or for themself); the county decides."""
     require(actor, Action.REQUEST_LEAVE, assignment)
+    # Read the assignment afresh, locked: the caller's copy may predate its end, and two requests for one
+    # assignment must not both pass the overlap check.
+    assignment = Assignment.objects.select_for_update().get(pk=assignment.pk)
     if not assignment.is_current:
         raise ValidationError({"assignment": "该干部已不在队，不能请假。"})
     if not reason.strip():

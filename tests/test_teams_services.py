@@ -635,6 +635,21 @@ def test_it_refuses_leave_for_an_ended_assignment(county_admin, nanga_leader, na
 
 
 @pytest.mark.django_db
+def test_it_refuses_leave_for_an_assignment_ended_since_the_caller_loaded_it(county_admin, nanga_leader, nanga_team):
+    """Regression: the service trusted the caller's copy of the assignment."""
+    stale = member_of(nanga_team)
+    services.assignment_end(
+        actor=county_admin, assignment=member_of(nanga_team), status=AssignmentStatus.RECALLED, end_date=day(1, 4)
+    )
+
+    with pytest.raises(ValidationError) as caught:
+        ask(nanga_leader, stale)
+
+    assert messages(caught.value, "assignment") == ["该干部已不在队，不能请假。"]
+    assert not Leave.objects.exists()
+
+
+@pytest.mark.django_db
 def test_it_refuses_overlapping_leave_an_empty_reason_and_reversed_dates(nanga_leader, nanga_team):
     member = member_of(nanga_team)
     ask(nanga_leader, member)
