@@ -128,7 +128,7 @@ class TeamForm(PageForm):
         label="县（区）",
         help_text="先选择县（区），再选择村（居）和派驻单位。",
     )
-    batch = forms.ModelChoiceField(queryset=Batch.objects.all(), label="批次")
+    batch = forms.ModelChoiceField(queryset=Batch.objects.all(), label="批次", empty_label="请选择批次")
     village = forms.ModelChoiceField(queryset=Area.objects.none(), to_field_name="code", label="驻村（居）")
     unit = forms.ModelChoiceField(queryset=DispatchingUnit.objects.none(), label="派驻单位")
     name = forms.CharField(
@@ -169,7 +169,12 @@ class TeamForm(PageForm):
             keep=village,
             empty_label="请选择村（居）" if county else "请先选择县（区）",
         )
-        narrow_choices(self.fields["unit"], units_near(self.fields["unit"].queryset, county), keep=_value(self, "unit"))
+        narrow_choices(
+            self.fields["unit"],
+            units_near(self.fields["unit"].queryset, county),
+            keep=_value(self, "unit"),
+            empty_label="请选择派驻单位",
+        )
 
     def service_data(self, *, changed_only: bool = False) -> dict:
         names = [name for name in self.service_fields if not changed_only or name in self.changed_data]
@@ -196,7 +201,7 @@ class CadreForm(PageForm):
     empty, so the page never holds the full number: left empty it stays as it is."""
 
     name = forms.CharField(label="姓名", max_length=50)
-    gender = forms.ChoiceField(label="性别", choices=Gender.choices)
+    gender = forms.ChoiceField(label="性别", choices=[("", "请选择"), *Gender.choices])
     ethnicity = forms.CharField(label="民族", max_length=20, initial="藏族")
     birth_date = forms.DateField(label="出生日期", required=False, widget=DateInput)
     id_number = forms.CharField(label="身份证号", max_length=18, validators=[validate_id_number])
@@ -204,7 +209,7 @@ class CadreForm(PageForm):
     political_status = forms.ChoiceField(
         label="政治面貌", choices=PoliticalStatus.choices, initial=PoliticalStatus.CPC_MEMBER
     )
-    education = forms.ChoiceField(label="学历", choices=[("", "---------"), *Education.choices], required=False)
+    education = forms.ChoiceField(label="学历", choices=[("", "未填"), *Education.choices], required=False)
     # Not required here: the service gives a county admin's cadre their county, and asks the others to choose.
     area = forms.ModelChoiceField(
         queryset=Area.objects.none(), to_field_name="code", label="管理县（区）", required=False
@@ -262,6 +267,7 @@ class CadreForm(PageForm):
             self.fields["home_unit"],
             units_near(self.fields["home_unit"].queryset, _value(self, "area")),
             keep=_value(self, "home_unit"),
+            empty_label="请选择所在单位",
         )
 
     def clean_id_number(self) -> str:
@@ -347,7 +353,8 @@ class AssignmentCreateForm(CadreSearchMixin, PageForm):
 
     def __init__(self, *args, user, team: WorkTeam, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["q"].widget.attrs.update(type="search", **{"data-refresh": "true"})
+        self.fields["q"].widget.input_type = "search"
+        self.fields["q"].widget.attrs["data-refresh"] = "true"
         free = selectors.cadre_list(user=user).filter(current_team_id__isnull=True)
         self.fields["cadre"].queryset = free
         self.fields["cadre"].label_from_instance = cadre_choice_label
@@ -366,7 +373,8 @@ class SetLeaderForm(CadreSearchMixin, PageForm):
 
     def __init__(self, *args, user, team: WorkTeam, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["q"].widget.attrs.update(type="search", **{"data-refresh": "true"})
+        self.fields["q"].widget.input_type = "search"
+        self.fields["q"].widget.attrs["data-refresh"] = "true"
         cadres = selectors.cadre_list(user=user)
         members = cadres.filter(current_team_id=team.pk).exclude(current_role=AssignmentRole.LEADER)
         free = cadres.filter(current_team_id__isnull=True)

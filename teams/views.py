@@ -97,9 +97,12 @@ def unit_filter_choices(field: forms.ModelChoiceField, *, request, area: str, se
     field.widget.choices = [("", "全部")] + [(unit.pk, unit.name) for unit in rows]
 
 
-def _empty_label_all(form: forms.Form) -> None:
+def _filter_widgets(form: forms.Form) -> None:
+    """ "全部" as the empty choice, date pickers for dates, and selects that submit on change (pages.js)."""
     for bound_field in form:
         widget = bound_field.field.widget
+        if isinstance(bound_field.field, forms.DateField):
+            widget.input_type = "date"
         if isinstance(widget, forms.NullBooleanSelect):
             widget.choices = [("unknown", "全部"), ("true", "是"), ("false", "否")]
         elif isinstance(bound_field.field, forms.ModelChoiceField):
@@ -151,10 +154,11 @@ class FilteredListView(LoginRequiredMixin, ListView):
         return stable_order(self.filterset.qs)
 
     def prepare_filter_form(self, form: forms.Form) -> None:
-        _empty_label_all(form)
+        _filter_widgets(form)
         self.shown_filters = [name for name in form.fields if name not in self.hidden_filters]
         if "q" in form.fields:
-            form.fields["q"].widget.attrs.update(type="search", placeholder=self.search_placeholder)
+            form.fields["q"].widget.input_type = "search"
+            form.fields["q"].widget.attrs["placeholder"] = self.search_placeholder
         if "area" in form.fields:
             selected = self.request.GET.get("area", "")
             levels = self.area_levels
@@ -325,7 +329,7 @@ PRIVATE_VALUES: dict[tuple[type[Model], str], Callable[[str], str]] = {
 @dataclass
 class HistoryChange:
     field: str
-    old: str
+    old: str  # empty when there is nothing to compare with (a new object): only `new` is shown
     new: str
 
 
@@ -345,6 +349,7 @@ class HistorySource:
     records: QuerySet
     subject: str  # e.g. "任职"
     subject_field: str = ""  # a foreign key whose label completes the subject: "任职：扎西"
+    hide_fields: tuple[str, ...] = ()  # fields the page already says (an assignment's team on the team's page)
 
 
 def _label_map(keys: dict[type[Model], set]) -> dict[tuple[type[Model], object], str]:
@@ -404,22 +409,36 @@ def history_entries(sources: Iterable[HistorySource], *, limit: int = HISTORY_LI
             object_id = getattr(record, model._meta.pk.attname)
             before = previous.get(object_id)
             previous[object_id] = record
-            changes = []
             if record.history_type == "~" and before is not None:
-                changes = record.diff_against(before).changes
+                changes = [(change.field, change.old, change.new) for change in record.diff_against(before).changes]
                 if not changes:
                     continue
-            for change in changes:
-                model_field = model._meta.get_field(change.field)
+                kind = HISTORY_TYPES["~"]
+            elif record.history_type == "-":
+                changes, kind = [], HISTORY_TYPES["-"]
+            else:
+                # A new object, or the first record kept of an older one (rows loaded in bulk have no history):
+                # nothing to compare with, so show the values it then had.
+                changes = [
+                    (tracked.name, None, tracked.value_from_object(record))
+                    for tracked in record.tracked_fields
+                    if tracked.editable
+                    and not tracked.primary_key
+                    and tracked.name not in (source.subject_field, *source.hide_fields)
+                    and tracked.value_from_object(record) not in (None, "")
+                ]
+                kind = HISTORY_TYPES["+"] if record.history_type == "+" else "修改（此前无记录）"
+            for name, old_value, new_value in changes:
+                model_field = model._meta.get_field(name)
                 if model_field.is_relation:
-                    keys[model_field.related_model].update((change.old, change.new))
+                    keys[model_field.related_model].update((old_value, new_value))
             if source.subject_field:
                 subject_field = model._meta.get_field(source.subject_field)
                 keys[subject_field.related_model].add(getattr(record, subject_field.attname))
-            pending.append((record, model, source, changes))
+            pending.append((record, model, source, kind, changes))
     labels = _label_map(keys)
     entries = []
-    for record, model, source, changes in pending:
+    for record, model, source, kind, changes in pending:
         subject = source.subject
         if source.subject_field:
             subject_field = model._meta.get_field(source.subject_field)
@@ -431,14 +450,14 @@ def history_entries(sources: Iterable[HistorySource], *, limit: int = HISTORY_LI
                 when=record.history_date,
                 who=(user.get_full_name() or user.get_username()) if user else "系统",
                 subject=subject,
-                kind=HISTORY_TYPES.get(record.history_type, record.history_type),
+                kind=kind,
                 changes=[
                     HistoryChange(
-                        field=str(model._meta.get_field(change.field).verbose_name),
-                        old=_display(model, change.field, change.old, labels),
-                        new=_display(model, change.field, change.new, labels),
+                        field=str(model._meta.get_field(name).verbose_name),
+                        old=_display(model, name, old_value, labels) if kind == HISTORY_TYPES["~"] else "",
+                        new=_display(model, name, new_value, labels),
                     )
-                    for change in changes
+                    for name, old_value, new_value in changes
                 ],
             )
         )
@@ -491,7 +510,7 @@ def team_history(team: WorkTeam) -> list[HistoryEntry]:
     return history_entries(
         [
             HistorySource(WorkTeam.history.filter(id=team.pk), "工作队"),
-            HistorySource(Assignment.history.filter(team_id=team.pk), "任职", "cadre"),
+            HistorySource(Assignment.history.filter(team_id=team.pk), "任职", "cadre", hide_fields=("team",)),
             HistorySource(Leave.history.filter(assignment__team_id=team.pk), "请假", "assignment"),
         ]
     )
@@ -534,7 +553,10 @@ def cadre_history(cadre: Cadre, assignments: list[Assignment]) -> list[HistoryEn
         [
             HistorySource(Cadre.history.filter(id=cadre.pk), "干部档案"),
             HistorySource(
-                Assignment.history.filter(id__in=[assignment.pk for assignment in assignments]), "任职", "team"
+                Assignment.history.filter(id__in=[assignment.pk for assignment in assignments]),
+                "任职",
+                "team",
+                hide_fields=("cadre",),
             ),
         ]
     )
@@ -569,6 +591,7 @@ class ServiceFormView(ScopedObjectMixin, FormView):
     view_action = Action.MANAGE
     template_name = "teams/form_page.html"
     title = ""
+    parent_label = "工作队"
     submit_label = "保存"
     prefill_fields: tuple[str, ...] = ()
 
@@ -618,6 +641,7 @@ class ServiceFormView(ScopedObjectMixin, FormView):
         context.setdefault("title", self.title)
         context.setdefault("submit_label", self.submit_label)
         context.setdefault("cancel_url", self.cancel_url())
+        context.setdefault("parent_label", self.parent_label)
         return context
 
     def cancel_url(self) -> str:
@@ -670,7 +694,7 @@ class TeamUpdateView(ObjectServiceFormView):
         return services.team_update(actor=self.request.user, team=self.object, **form.service_data(changed_only=True))
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(title=f"编辑：{self.object.name}", **kwargs)
+        return super().get_context_data(title="编辑工作队", parent_label=self.object.name, **kwargs)
 
     def success_message(self, team):
         return f"已保存工作队“{team.name}”。"
@@ -700,7 +724,7 @@ class TeamSetLeaderView(ObjectServiceFormView):
         ).select_related("cadre")
         current = leader.first()
         intro = f"现任队长：{current.cadre.name}。更换后，原队长转为队员。" if current else "本队目前没有队长。"
-        return super().get_context_data(title=f"更换队长：{self.object.name}", intro=intro, **kwargs)
+        return super().get_context_data(title="更换队长", parent_label=self.object.name, intro=intro, **kwargs)
 
     def success_message(self, assignment):
         return f"{assignment.cadre.name}已任{assignment.team.name}队长。"
@@ -736,7 +760,9 @@ class AssignmentCreateView(ObjectServiceFormView):
 
     def get_context_data(self, **kwargs):
         new_cadre = f"{reverse('teams:cadre_create')}?team={self.object.pk}"
-        return super().get_context_data(title=f"添加队员：{self.object.name}", new_cadre_url=new_cadre, **kwargs)
+        return super().get_context_data(
+            title="添加队员", parent_label=self.object.name, new_cadre_url=new_cadre, **kwargs
+        )
 
     def success_message(self, assignment):
         return f"{assignment.cadre.name}已加入{assignment.team.name}。"
@@ -771,7 +797,7 @@ class AssignmentEndView(ObjectServiceFormView):
         assignment = self.object
         title = f"结束任职：{assignment.cadre.name}（{assignment.get_role_display()}）"
         intro = f"{assignment.team.name}，{assignment.start_date:%Y-%m-%d}到岗，当前{assignment.get_status_display()}。"
-        return super().get_context_data(title=title, intro=intro, **kwargs)
+        return super().get_context_data(title=title, parent_label=assignment.team.name, intro=intro, **kwargs)
 
     def success_message(self, assignment):
         return f"已记录{assignment.cadre.name}{assignment.get_status_display()}离队（{assignment.end_date:%Y-%m-%d}）。"
@@ -789,6 +815,7 @@ class CadreCreateView(ServiceFormView):
     model = Cadre
     form_class = CadreForm
     title = "登记驻村干部"
+    parent_label = "驻村干部"
     submit_label = "登记"
 
     def perform(self, form):
@@ -810,6 +837,7 @@ class CadreCreateView(ServiceFormView):
 class CadreUpdateView(ObjectServiceFormView):
     model = Cadre
     form_class = CadreForm
+    parent_label = "驻村干部"
     context_object_name = "cadre"
 
     def get_queryset(self):
@@ -828,7 +856,7 @@ class CadreUpdateView(ObjectServiceFormView):
         return services.cadre_update(actor=self.request.user, cadre=self.object, **form.service_data())
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(title=f"编辑驻村干部：{self.object.name}", **kwargs)
+        return super().get_context_data(title="编辑驻村干部", parent_label=self.object.name, **kwargs)
 
     def success_message(self, cadre):
         return f"已保存驻村干部{cadre.name}的信息。"
@@ -847,6 +875,7 @@ class LeaveCreateView(ServiceFormView):
     form_class = LeaveRequestForm
     view_action = Action.REQUEST_LEAVE
     title = "申请请假/轮休"
+    parent_label = "请假与轮休"
     submit_label = "提交申请"
     prefill_fields = ("assignment",)
 
@@ -875,6 +904,7 @@ class LeaveDecideView(ObjectServiceFormView):
     view_action = Action.DECIDE_LEAVE
     object_action = Action.DECIDE_LEAVE
     template_name = "teams/leave_decide.html"
+    parent_label = "请假与轮休"
     submit_label = "提交审批"
     context_object_name = "leave"
 
