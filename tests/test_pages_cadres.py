@@ -377,3 +377,24 @@ def test_it_finds_a_cadre_of_another_county_by_search(client, county_admin, nang
     page = html(client.post(url, {"_refresh": "1", "q": "外县干部"}))
     assert f'value="{stranger.pk}"' not in page
     assert Area.objects.filter(pk="540622").exists()
+
+
+def test_it_asks_an_admin_above_a_county_which_county_manages_the_cadre(client, region_admin):
+    unit = DispatchingUnitFactory()
+    client.force_login(region_admin)
+    response = client.post(reverse("teams:cadre_create"), cadre_data(home_unit=unit.pk, area=""))
+    assert response.status_code == 200
+    assert response.context["form"].errors["area"] == ["请选择管理该干部的县（区）。"]
+    assert 'id="id_area_error"' in html(response)
+    assert not Cadre.objects.filter(id_number=NEW_ID).exists()
+
+
+def test_it_shows_the_liaison_only_the_cadres_its_unit_sent(client, nanga_team, member, biru_cadre, batch):
+    liaison = UserRoleFactory(role=Role.UNIT_LIAISON, unit=nanga_team.unit).user
+    other = make_team(within="540103", batch=batch, members=1).assignments.get().cadre
+    response = get(client, liaison, reverse("teams:cadre_list"))
+    cadres = set(response.context["object_list"])
+    assert member in cadres
+    assert other not in cadres and biru_cadre not in cadres
+    assert member.id_number not in html(response) and member.phone not in html(response)
+    assert get(client, liaison, reverse("teams:cadre_detail", args=[other.pk])).status_code == 404

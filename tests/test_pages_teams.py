@@ -414,3 +414,10 @@ def test_it_answers_404_to_the_outsider_ending_an_assignment(client, outsider, n
     )
     assert response.status_code == 404
     assert Assignment.objects.get(pk=assignment.pk).status == AssignmentStatus.ON_POST
+
+
+def test_it_sends_an_anonymous_visitor_to_the_login_page(client, nanga_team):
+    for url in (reverse("teams:list"), reverse("teams:detail", args=[nanga_team.pk]), reverse("villages:list")):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
