@@ -24,7 +24,9 @@ class DispatchingUnitQuerySet(ScopedQuerySet):
     a team into it); a liaison sees its own unit, a team its own unit."""
 
     def scope_q(self, scope: Scope, action: Action) -> Q:
-        if scope.area_prefixes:
+        # Reading the catalogue is open to every area-bound user; changing it is ADMINISTER (region admins),
+        # which never reaches here for a county.
+        if scope.area_prefixes and action in (Action.VIEW, Action.EXPORT):
             return Q()
         q = Q(pk__in=scope.unit_ids)
         if scope.team_ids:
@@ -174,7 +176,9 @@ class CadreQuerySet(ScopedQuerySet):
 
     def scope_q(self, scope: Scope, action: Action) -> Q:
         q = area_q("area_id", scope.area_prefixes)
-        if action != Action.VIEW:
+        # Reading reaches every cadre who served in the user's teams; changing the record and seeing the full
+        # ID number belong to the managing county alone.
+        if action not in (Action.VIEW, Action.EXPORT, Action.VIEW_HISTORY):
             return q
         served = Assignment.objects.filter(cadre=OuterRef("pk"))
         if scope.area_prefixes:

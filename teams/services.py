@@ -244,6 +244,11 @@ def assignment_end(*, actor, assignment: Assignment, status: str, end_date: date
     assignment.status = status
     assignment.end_date = end_date
     _save(assignment, actor=actor)
+    # Leave still waiting for a decision means nothing once the cadre has left the team.
+    for leave in Leave.objects.filter(assignment=assignment, status=LeaveStatus.PENDING):
+        leave.status = LeaveStatus.CANCELLED
+        leave.decision_comment = f"任职已{assignment.get_status_display()}，申请自动撤销。"
+        _save(leave, actor=actor)
     team_roles_sync(team=assignment.team)
     return assignment
 
@@ -287,6 +292,8 @@ def leave_request(
         raise ValidationError({"assignment": "该干部已不在队，不能请假。"})
     if not reason.strip():
         raise ValidationError({"reason": "请填写请假事由。"})
+    if end_date < start_date:
+        raise ValidationError({"end_date": "结束日期不能早于开始日期。"})
     overlapping = Leave.objects.filter(
         assignment=assignment,
         status__in=(LeaveStatus.PENDING, LeaveStatus.APPROVED),

@@ -826,3 +826,34 @@ def test_it_syncs_statuses_outside_any_transaction(county_admin, nanga_leader, n
 
     assert services.assignment_statuses_sync(today=day(1, 5)) == 1
     assert Assignment.objects.get(pk=member.pk).status == AssignmentStatus.LEAVE
+
+
+@pytest.mark.django_db
+def test_it_puts_the_end_date_error_of_a_leave_on_the_end_date(nanga_team, nanga_leader):
+    from teams.services import leave_request
+
+    member = nanga_team.assignments.filter(role="member").first()
+    with pytest.raises(ValidationError) as caught:
+        leave_request(
+            actor=nanga_leader,
+            assignment=member,
+            leave_type="leave",
+            start_date=datetime.date(2026, 3, 10),
+            end_date=datetime.date(2026, 3, 1),
+            reason="探亲",
+        )
+    assert caught.value.message_dict == {"end_date": ["结束日期不能早于开始日期。"]}
+
+
+@pytest.mark.django_db
+def test_it_withdraws_pending_leave_when_the_assignment_ends(nanga_team, nanga_leader, county_admin):
+    from teams.services import assignment_end
+    from tests.factories import LeaveFactory
+
+    member = nanga_team.assignments.filter(role="member").first()
+    leave = LeaveFactory(assignment=member, requested_by=nanga_leader)
+
+    assignment_end(actor=county_admin, assignment=member, status="recalled", end_date=datetime.date(2026, 3, 1))
+
+    leave.refresh_from_db()
+    assert leave.status == "cancelled" and "召回" in leave.decision_comment

@@ -113,9 +113,8 @@ def scope_for(user, action: Action = Action.VIEW) -> Scope:
         elif role.team_id:
             teams.add(role.team_id)
     # A prefix inside another adds nothing: keep the outermost ones.
+    # A region admin is bound to "54", not to everything: the same database may one day hold other provinces.
     outermost = tuple(sorted(p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)))
-    if any(len(prefix) <= 2 for prefix in outermost):
-        return Scope(everything=True)
     return Scope(area_prefixes=outermost, unit_ids=tuple(sorted(units)), team_ids=tuple(sorted(teams)))
 
 
