@@ -266,6 +266,8 @@ class CadreListView(FilteredListView):
         )
         for cadre in cadres:
             cadre.phone_display = cadre.phone if cadre.pk in open_phone else cadre.masked_phone
+            # With the first and last four digits shown, a full birth date would give the ID number away.
+            cadre.birth_display = birth_display(cadre, full=cadre.pk in open_phone)
             cadre.current_role_label = AssignmentRole(cadre.current_role).label if cadre.current_role else ""
             cadre.current_status_label = status_label(cadre.current_status)
         context["can_create"] = user_can(self.request.user, Action.MANAGE)
@@ -304,6 +306,12 @@ class LeaveListView(FilteredListView):
             leave.can_decide = leave.pk in decidable
         context["can_request"] = user_can(self.request.user, Action.REQUEST_LEAVE)
         return context
+
+
+def birth_display(cadre: Cadre, *, full: bool) -> str:
+    if cadre.birth_date is None:
+        return ""
+    return f"{cadre.birth_date:%Y-%m-%d}" if full else f"{cadre.birth_date:%Y}年"
 
 
 def status_label(status: str | None) -> str:
@@ -490,6 +498,8 @@ class TeamDetailView(ScopedObjectMixin, DetailView):
         for assignment in assignments:
             cadre = assignment.cadre
             cadre.phone_display = cadre.phone if cadre.pk in open_phone else cadre.masked_phone
+            # With the first and last four digits shown, a full birth date would give the ID number away.
+            cadre.birth_display = birth_display(cadre, full=cadre.pk in open_phone)
         can_history = allowed(user, Action.VIEW_HISTORY, team)
         context.update(
             members=[assignment for assignment in assignments if assignment.status in CURRENT_ASSIGNMENT_STATUSES],
