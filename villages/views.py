@@ -3,10 +3,11 @@
 from django.views.generic import DetailView
 
 from teams import selectors
-from teams.views import Column, FilteredListView, team_below_half
+from teams.views import team_below_half
 from villages.filtersets import AreaFilterSet
 from villages.models import Area
 from zhucun.mixins import ScopedObjectMixin
+from zhucun.pages import Column, FilteredListView
 
 
 class VillageListView(FilteredListView):
