@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from reports.choices import ActivitySource, Category, ReportStatus, TimeAggregation, ValueType
-from reports.models import Activity, ActivityType, ActivityTypeIndicator, Indicator, MonthlyReport
+from reports.models import Activity, ActivityType, ActivityTypeIndicator, Indicator, MonthlyReport, Notification
 from reports.periods import month_start
 from teams.models import WorkTeam
 from zhucun.scope import Action, user_can
@@ -294,3 +294,20 @@ def indicator_reorder(*, actor, codes: list[str]) -> None:
     for position, indicator in enumerate(order, start=1):
         indicator.sort_order = position * 10
     Indicator.objects.bulk_update(order, ["sort_order"])
+
+
+# -- the in-app inbox ---------------------------------------------------------------------------------------------
+
+
+def notification_mark_read(*, user, notification: Notification) -> Notification:
+    """Mark one of the user's own notifications read; marking it again keeps the first time."""
+    if notification.user_id != user.pk:
+        raise PermissionDenied("只能处理自己的通知。")
+    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=timezone.now())
+    notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+def notification_mark_all_read(*, user) -> int:
+    """Mark every unread notification of the user read; returns how many were unread."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())

@@ -3,6 +3,14 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from reports.api.views import (
+    ActivityTypeViewSet,
+    ActivityViewSet,
+    IndicatorViewSet,
+    MonthlyReportViewSet,
+    NotificationViewSet,
+    ReviewQueueViewSet,
+)
 from teams.api.views import (
     AssignmentViewSet,
     BatchViewSet,
@@ -24,6 +32,12 @@ router.register("work-teams", WorkTeamViewSet, basename="work-team")
 router.register("cadres", CadreViewSet, basename="cadre")
 router.register("assignments", AssignmentViewSet, basename="assignment")
 router.register("leave-requests", LeaveViewSet, basename="leave-request")
+router.register("activity-types", ActivityTypeViewSet, basename="activity-type")
+router.register("indicators", IndicatorViewSet, basename="indicator")
+router.register("activities", ActivityViewSet, basename="activity")
+router.register("monthly-reports", MonthlyReportViewSet, basename="monthly-report")
+router.register("review-queue", ReviewQueueViewSet, basename="review-queue")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
