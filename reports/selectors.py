@@ -158,16 +158,16 @@ def activity_type_list() -> QuerySet[ActivityType]:
 
 
 def activity_list(*, user, action: Action = Action.VIEW) -> QuerySet[Activity]:
-    """Activities with team, type, place and author, annotated `locked`: the month's report is approved, so the
-    activity can no longer be changed or deleted (reports.services holds that rule; this only shows it)."""
+    """Activities with team, type, place and author, annotated `month` (its first day) and `locked`: the month's
+    report is approved, so the activity can no longer be changed or deleted (reports.services holds that rule;
+    this only shows it)."""
     approved = MonthlyReport.objects.filter(
-        team=OuterRef("team"),
-        month=TruncMonth(OuterRef("date"), output_field=DateField()),
-        status=ReportStatus.APPROVED,
+        team=OuterRef("team"), month=OuterRef("month"), status=ReportStatus.APPROVED
     )
     return (
         Activity.objects.visible_to(user, action)
         .select_related("team__village", "activity_type", "village", "created_by")
+        .annotate(month=TruncMonth("date", output_field=DateField()))
         .annotate(locked=Exists(approved))
     )
 

@@ -529,3 +529,38 @@ def test_it_lists_the_queue_in_a_constant_number_of_queries(api, county_admin, b
         assert len(ids(client.get(QUEUE, {"page_size": 3}))) == 3
     with django_assert_num_queries(len(three)):
         assert len(ids(client.get(QUEUE, {"page_size": 15}))) == 15
+
+
+# -- the schema ----------------------------------------------------------------------------------------------
+
+
+def test_it_documents_every_reports_route_with_its_concurrency_headers(api, auditor):
+    schema = api(auditor).get("/api/schema/", {"format": "json"}).json()
+
+    routes = [
+        "/api/v1/activities/",
+        "/api/v1/activities/{id}/",
+        "/api/v1/activity-types/",
+        "/api/v1/indicators/",
+        "/api/v1/indicators/{code}/",
+        "/api/v1/indicators/{code}/retire/",
+        "/api/v1/indicators/reorder/",
+        "/api/v1/monthly-reports/",
+        "/api/v1/monthly-reports/{id}/",
+        "/api/v1/monthly-reports/{id}/submit/",
+        "/api/v1/monthly-reports/{id}/approve/",
+        "/api/v1/monthly-reports/{id}/return/",
+        "/api/v1/monthly-reports/{id}/reopen/",
+        "/api/v1/monthly-reports/approve-many/",
+        "/api/v1/review-queue/",
+        "/api/v1/notifications/",
+        "/api/v1/notifications/{id}/mark-read/",
+        "/api/v1/notifications/mark-all-read/",
+    ]
+    assert [route for route in routes if route not in schema["paths"]] == []
+    approve = schema["paths"]["/api/v1/monthly-reports/{id}/approve/"]["post"]
+    assert "If-Match" in [parameter["name"] for parameter in approve["parameters"]]
+    assert {"200", "409", "412"} <= set(approve["responses"])
+    assert "ETag" in approve["responses"]["200"]["headers"]
+    queue = [parameter["name"] for parameter in schema["paths"]["/api/v1/review-queue/"]["get"]["parameters"]]
+    assert {"area", "status", "late", "month", "team", "batch", "ordering"} <= set(queue)
