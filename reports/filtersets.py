@@ -164,7 +164,7 @@ class MonthlyReportFilterSet(django_filters.FilterSet):
 
 class ReviewQueueFilterSet(MonthlyReportFilterSet):
     """The county's queue: reports waiting for review unless another `status` is asked for (`status=` empty:
-    every status)."""
+    every status). Pages pass `request.GET` itself (not `request.GET or None`) so the default applies."""
 
     def __init__(self, data=None, *args, **kwargs):
         if data is not None and "status" not in data:

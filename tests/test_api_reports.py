@@ -3,10 +3,11 @@ February's report; the county admin of 堆龙德庆区 returns, approves and reo
 sees it; the auditor reads everything and writes nothing. 3 March 2026: February's reports are due on the 5th."""
 
 import datetime
+import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -332,6 +333,33 @@ def test_it_approves_many_and_names_the_one_already_approved(api, county_admin, 
     statuses = dict(MonthlyReport.objects.values_list("pk", "status"))
     assert statuses[submitted.pk] == statuses[waiting.pk] == ReportStatus.APPROVED
     assert statuses[elsewhere.pk] == ReportStatus.SUBMITTED
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite serialises all writes; the race needs PostgreSQL")
+def test_it_lets_one_of_two_parallel_approvals_win(api, county_admin, region_admin, submitted):
+    seen = etag(MonthlyReport.objects.get(pk=submitted.pk))
+    clients = [api(county_admin), api(region_admin)]
+    barrier = threading.Barrier(len(clients))
+    answers: list[int] = []
+
+    def approve(client: APIClient) -> None:
+        try:
+            barrier.wait(timeout=10)
+            answers.append(client.post(url(submitted, "approve"), {}, format="json", HTTP_IF_MATCH=seen).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=approve, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(answers) == [200, 412]
+    report = MonthlyReport.objects.get(pk=submitted.pk)
+    assert report.status == ReportStatus.APPROVED and report.version == submitted.version + 1
+    assert report.events.filter(kind=ReportEvent.Kind.APPROVED).count() == 1
 
 
 # -- who may do what -----------------------------------------------------------------------------------------
