@@ -383,3 +383,73 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Figure(models.Model):
+    """统计数: the rollup store. One row per batch, period, area and unit cut, holding every indicator's figure
+    of that cut: `data` maps indicator id → [value as a decimal string, reports counted].
+
+    Only approved reports count. "sum" indicators add up their months; "latest" indicators take each team's
+    latest approved value within the period and add those over teams. `unit_key` is "" (all units),
+    "u:<unit id>" or "l:<unit level>"; unit cuts exist down to county level. "All batches" is the sum of
+    the batch rows (every team belongs to exactly one batch, so both kinds of indicator add up).
+    """
+
+    class Kind(models.TextChoices):
+        MONTH = "month", "月度"
+        QUARTER = "quarter", "季度"
+        HALF = "half", "半年"
+        YEAR = "year", "年度"
+        BATCH_TO_DATE = "btd", "本批次累计"
+
+    batch = models.ForeignKey("teams.Batch", verbose_name="批次", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField("周期类型", max_length=8, choices=Kind.choices)
+    period_start = models.DateField("起始月")
+    period_end = models.DateField("截止月")
+    area_code = models.CharField("地区代码", max_length=12)
+    area_level = models.PositiveSmallIntegerField("代码位数")
+    unit_key = models.CharField("单位维度", max_length=24, blank=True)
+    data = models.JSONField("指标数值", default=dict)
+    report_count = models.PositiveIntegerField("计入月报数", default=0)
+    team_count = models.PositiveIntegerField("计入工作队数", default=0)
+    computed_at = models.DateTimeField("计算时间")
+
+    class Meta:
+        verbose_name = "统计数"
+        verbose_name_plural = "统计数"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "kind", "period_end", "unit_key", "area_code"],
+                name="figure_one_per_cut",
+                violation_error_message="该统计口径已有数据。",
+            ),
+        ]
+        indexes = [
+            # Breakdown one level down: the children of an area are its prefix at the next code length.
+            models.Index(
+                fields=["kind", "period_end", "unit_key", "area_level", "area_code"], name="figure_children_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id} {self.kind} {self.period_end} {self.area_code} {self.unit_key or '全部单位'}"
+
+
+class FigureCheck(models.Model):
+    """A nightly comparison of the stored figures with a fresh computation. Any difference is a bug signal
+    shown to region admins."""
+
+    started_at = models.DateTimeField("开始时间")
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    rows_checked = models.PositiveIntegerField("核对行数", default=0)
+    differences = models.PositiveIntegerField("差异数", default=0)
+    details = models.JSONField("差异明细（前100条）", default=list, blank=True)
+    repaired = models.BooleanField("已按重算结果修复", default=False)
+
+    class Meta:
+        verbose_name = "统计核对"
+        verbose_name_plural = "统计核对"
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} 差异 {self.differences}"

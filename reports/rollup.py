@@ -1,0 +1,343 @@
+"""The rollup: approved report values → `Figure` rows for every area level, unit cut, batch and period.
+
+One set-based SQL statement computes a batch (or a part of it): team figures per period (a sum over the
+months, or the latest month's value, picked with ROW_NUMBER), then grouped by each area level (the code
+prefix at 2/4/6/9/12 digits) and unit cut ("" all units, "u:<id>", "l:<level>", the unit cuts down to
+county level), indicators folded into one JSON object per row. The same SQL serves SQLite (the demo) and
+PostgreSQL; only the JSON functions differ.
+
+- `rebuild_batch` replaces a batch's rows in one transaction (DELETE + INSERT … SELECT).
+- `refresh_for_report` recomputes what one report touches: the periods containing its month, the rows of
+  its county computed from source, then its prefecture and the region summed from their children rows.
+  Recomputing from what is stored now, never adding deltas, makes it idempotent and order-free; a per-batch
+  advisory lock on PostgreSQL serializes concurrent refreshes of one batch.
+- `compare_batch` recomputes a batch without writing and lists the rows that differ from the store.
+"""
+
+import datetime
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from reports.choices import ReportStatus
+from reports.models import Figure, MonthlyReport
+from reports.periods import add_months, half_year_period, month_start, quarter_period, year_period
+from teams.models import Batch
+
+AREA_LENGTHS = (2, 4, 6, 9, 12)
+UNIT_CUT_MAX_LENGTH = 6  # unit and unit-level cuts exist for region, prefecture and county
+
+
+@dataclass(frozen=True)
+class PeriodKey:
+    kind: str
+    start: datetime.date
+    end: datetime.date
+
+
+def batch_periods(batch: Batch) -> list[PeriodKey]:
+    """Every period a batch's reports can fall in: its months, the calendar quarters, halves and years they
+    touch, and batch-to-date at each of its months."""
+    first, last = month_start(batch.start_date), month_start(batch.end_date)
+    months, month = [], first
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    keys: dict[tuple, PeriodKey] = {}
+    for month in months:
+        keys[("month", month)] = PeriodKey(Figure.Kind.MONTH, month, month)
+        for kind, period in (
+            (Figure.Kind.QUARTER, quarter_period(month)),
+            (Figure.Kind.HALF, half_year_period(month)),
+            (Figure.Kind.YEAR, year_period(month)),
+        ):
+            keys[(kind, period.last)] = PeriodKey(kind, period.first, period.last)
+        keys[("btd", month)] = PeriodKey(Figure.Kind.BATCH_TO_DATE, first, month)
+    return list(keys.values())
+
+
+def periods_containing(batch: Batch, month: datetime.date) -> list[PeriodKey]:
+    return [period for period in batch_periods(batch) if period.start <= month_start(month) <= period.end]
+
+
+# -- the SQL ----------------------------------------------------------------------------------------------------
+
+
+def _json_functions() -> tuple[str, str]:
+    """(indicator object aggregate, empty object) for this database."""
+    if connection.vendor == "postgresql":
+        return (
+            "jsonb_object_agg(f.indicator_id::text, jsonb_build_array(ROUND(f.value, 2)::text, f.reports))",
+            "'{}'::jsonb",
+        )
+    return (
+        "json_group_object(CAST(f.indicator_id AS TEXT), json_array(printf('%%.2f', f.value), f.reports))",
+        "'{}'",
+    )
+
+
+def _figures_sql(*, periods: list[PeriodKey], team_prefix: str | None) -> str:
+    """SELECT kind, period_start, period_end, area_code, area_level, unit_key, data, report_count, team_count
+    for one batch (the first parameter), the given periods, and optionally only the teams under a prefix."""
+    aggregate, empty = _json_functions()
+    values = ", ".join(["(%s, %s, %s)"] * len(periods))
+    levels = " UNION ALL ".join(f"SELECT {length} AS len" for length in AREA_LENGTHS)
+    team_filter = "AND t.village_id LIKE %s" if team_prefix else ""
+
+    def cuts(select: str, source: str, group: str) -> str:
+        """The same grouping for all units, per unit and per unit level (units down to county level)."""
+        parts = []
+        for unit_key, condition in (
+            ("''", ""),
+            ("'u:' || CAST(c.unit_id AS TEXT)", f"WHERE lv.len <= {UNIT_CUT_MAX_LENGTH}"),
+            ("'l:' || c.unit_level", f"WHERE lv.len <= {UNIT_CUT_MAX_LENGTH}"),
+        ):
+            # PostgreSQL refuses a string constant in GROUP BY: group the all-units cut without it.
+            unit_group = f", {unit_key}" if condition else ""
+            parts.append(
+                "SELECT c.kind, c.p_start, c.p_end, SUBSTR(c.village_id, 1, lv.len) AS area_code, lv.len AS area_level,"
+                f" {unit_key} AS unit_key, {select} FROM {source} c CROSS JOIN levels lv {condition}"
+                f" GROUP BY c.kind, c.p_start, c.p_end, SUBSTR(c.village_id, 1, lv.len), lv.len{unit_group}{group}"
+            )
+        return " UNION ALL ".join(parts)
+
+    indicator_select = "c.indicator_id, SUM(c.value) AS value, SUM(c.reports) AS reports"
+    sql = f"""
+WITH periods(kind, p_start, p_end) AS (VALUES {values}),
+levels AS ({levels}),
+teams AS (
+    SELECT t.id, t.village_id, t.unit_id, u.level AS unit_level
+    FROM teams_workteam t JOIN teams_dispatchingunit u ON u.id = t.unit_id
+    WHERE t.batch_id = %s {team_filter}
+),
+approved AS (
+    SELECT r.id, r.team_id, r.month FROM reports_monthlyreport r JOIN teams t ON t.id = r.team_id
+    WHERE r.status = '{ReportStatus.APPROVED}'
+),
+ranked AS (
+    SELECT p.kind, p.p_start, p.p_end, a.team_id, v.indicator_id, v.value, i.time_aggregation AS agg,
+           ROW_NUMBER() OVER (
+               PARTITION BY p.kind, p.p_end, a.team_id, v.indicator_id ORDER BY a.month DESC
+           ) AS rn
+    FROM periods p
+    JOIN approved a ON a.month >= p.p_start AND a.month <= p.p_end
+    JOIN reports_reportvalue v ON v.report_id = a.id AND v.value IS NOT NULL
+    JOIN reports_indicator i ON i.id = v.indicator_id
+),
+team_values AS (
+    SELECT r.kind, r.p_start, r.p_end, r.team_id, r.indicator_id,
+           SUM(CASE WHEN r.agg = 'sum' OR r.rn = 1 THEN r.value ELSE 0 END) AS value,
+           SUM(CASE WHEN r.agg = 'sum' OR r.rn = 1 THEN 1 ELSE 0 END) AS reports,
+           t.village_id, t.unit_id, t.unit_level
+    FROM ranked r JOIN teams t ON t.id = r.team_id
+    GROUP BY r.kind, r.p_start, r.p_end, r.team_id, r.indicator_id, t.village_id, t.unit_id, t.unit_level
+),
+team_reports AS (
+    SELECT p.kind, p.p_start, p.p_end, a.team_id, COUNT(*) AS reports, t.village_id, t.unit_id, t.unit_level
+    FROM periods p
+    JOIN approved a ON a.month >= p.p_start AND a.month <= p.p_end
+    JOIN teams t ON t.id = a.team_id
+    GROUP BY p.kind, p.p_start, p.p_end, a.team_id, t.village_id, t.unit_id, t.unit_level
+),
+indicator_cuts AS ({cuts(indicator_select, "team_values", ", c.indicator_id")}),
+folded AS (
+    SELECT f.kind, f.p_end, f.area_code, f.unit_key, {aggregate} AS data
+    FROM indicator_cuts f GROUP BY f.kind, f.p_end, f.area_code, f.unit_key
+),
+counted AS ({cuts("SUM(c.reports) AS report_count, COUNT(*) AS team_count", "team_reports", "")})
+SELECT n.kind, n.p_start, n.p_end, n.area_code, n.area_level, n.unit_key, COALESCE(f.data, {empty}),
+       n.report_count, n.team_count
+FROM counted n
+LEFT JOIN folded f ON f.kind = n.kind AND f.p_end = n.p_end AND f.area_code = n.area_code AND f.unit_key = n.unit_key
+"""
+    return sql
+
+
+def _params(batch: Batch, periods: list[PeriodKey], team_prefix: str | None) -> list:
+    """The parameters of _figures_sql, in order: the periods, the batch, the team prefix."""
+    sql_params = [value for period in periods for value in (period.kind, period.start, period.end)]
+    sql_params.append(batch.pk)
+    if team_prefix:
+        sql_params.append(f"{team_prefix}%")
+    return sql_params
+
+
+def _decode(data) -> dict:
+    return json.loads(data) if isinstance(data, str) else data
+
+
+def fresh_rows(*, batch: Batch, periods: list[PeriodKey], team_prefix: str | None = None) -> Iterator[tuple]:
+    """The figures as they should be now: (kind, start, end, area_code, area_level, unit_key, data,
+    report_count, team_count), computed from the approved reports."""
+    if not periods:
+        return
+    sql = _figures_sql(periods=periods, team_prefix=team_prefix)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _params(batch, periods, team_prefix))
+        for kind, start, end, area, level, unit_key, data, reports, teams in cursor:
+            yield (kind, _date(start), _date(end), area, level, unit_key, _decode(data), reports, teams)
+
+
+def _date(value) -> datetime.date:
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value)[:10])
+
+
+# -- writing ----------------------------------------------------------------------------------------------------
+
+
+def _lock_batch(batch: Batch) -> None:
+    """Serialize rollup writes of one batch (PostgreSQL; SQLite serializes all writers anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x5A48, batch.pk])
+
+
+def rebuild_batch(batch: Batch, *, progress: Callable[[int, int], None] | None = None) -> int:
+    """Replace all figures of a batch with a fresh computation, one period kind at a time (each in its own
+    transaction, so readers never see a kind half-written). Returns the number of rows written."""
+    periods = batch_periods(batch)
+    kinds = [kind for kind in Figure.Kind.values if any(period.kind == kind for period in periods)]
+    written = 0
+    for step, kind in enumerate(kinds, start=1):
+        chosen = [period for period in periods if period.kind == kind]
+        select = _figures_sql(periods=chosen, team_prefix=None)
+        with transaction.atomic():
+            _lock_batch(batch)
+            Figure.objects.filter(batch=batch, kind=kind).delete()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO reports_figure (kind, period_start, period_end, area_code, area_level, unit_key, "
+                    "data, report_count, team_count, batch_id, computed_at) "
+                    f"SELECT q.*, %s, %s FROM ({select}) q",
+                    # Placeholders bind in textual order: the outer two come before the subquery's.
+                    [batch.pk, timezone.now(), *_params(batch, chosen, None)],
+                )
+                written += cursor.rowcount
+        if progress:
+            progress(step, len(kinds))
+    return written
+
+
+def _sum_rows(rows: list[Figure]) -> tuple[dict, int, int]:
+    totals: dict[str, list] = {}
+    for row in rows:
+        for key, (value, reports) in row.data.items():
+            total = totals.setdefault(key, [Decimal(0), 0])
+            total[0] += Decimal(value)
+            total[1] += reports
+    data = {key: [f"{value:.2f}", reports] for key, (value, reports) in sorted(totals.items(), key=lambda i: int(i[0]))}
+    return data, sum(row.report_count for row in rows), sum(row.team_count for row in rows)
+
+
+def _replace(batch: Batch, period: PeriodKey, area_code: str, unit_key: str, data, reports: int, teams: int) -> None:
+    key = {"batch": batch, "kind": period.kind, "period_end": period.end, "area_code": area_code, "unit_key": unit_key}
+    if not teams:
+        Figure.objects.filter(**key).delete()
+        return
+    Figure.objects.update_or_create(
+        **key,
+        defaults={
+            "period_start": period.start,
+            "area_level": len(area_code),
+            "data": data,
+            "report_count": reports,
+            "team_count": teams,
+            "computed_at": timezone.now(),
+        },
+    )
+
+
+@transaction.atomic
+def refresh_for_report(report: MonthlyReport) -> int:
+    """Recompute every figure one report touches. Returns the number of rows written or removed."""
+    team = report.team
+    batch = team.batch
+    county = team.village_id[:6]
+    periods = periods_containing(batch, report.month)
+    _lock_batch(batch)
+    touched = 0
+    for period in periods:
+        # The county's rows (village, township, county; per unit and unit level) from the source.
+        fresh = {(row[3], row[5]): row for row in fresh_rows(batch=batch, periods=[period], team_prefix=county)}
+        stored = Figure.objects.filter(
+            batch=batch, kind=period.kind, period_end=period.end, area_code__startswith=county
+        ).values_list("area_code", "unit_key")
+        for area_code, unit_key in set(stored) | set(fresh):
+            row = fresh.get((area_code, unit_key))
+            if row is None:
+                _replace(batch, period, area_code, unit_key, {}, 0, 0)
+            else:
+                _replace(batch, period, area_code, unit_key, row[6], row[7], row[8])
+            touched += 1
+        # The prefecture from its counties, the region from its prefectures, for every unit cut seen.
+        for parent, child_length in ((county[:4], 6), (county[:2], 4)):
+            children = Figure.objects.filter(
+                batch=batch,
+                kind=period.kind,
+                period_end=period.end,
+                area_level=child_length,
+                area_code__startswith=parent,
+            )
+            by_cut: dict[str, list[Figure]] = {}
+            for child in children:
+                by_cut.setdefault(child.unit_key, []).append(child)
+            stale = set(
+                Figure.objects.filter(
+                    batch=batch, kind=period.kind, period_end=period.end, area_code=parent
+                ).values_list("unit_key", flat=True)
+            )
+            for unit_key in stale | set(by_cut):
+                data, reports, teams = _sum_rows(by_cut.get(unit_key, []))
+                _replace(batch, period, parent, unit_key, data, reports, teams)
+                touched += 1
+    return touched
+
+
+# -- checking ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Difference:
+    batch: int
+    kind: str
+    period_end: str
+    area_code: str
+    unit_key: str
+    stored: dict | None
+    fresh: dict | None
+
+    def as_dict(self) -> dict:
+        return self.__dict__
+
+
+def compare_batch(batch: Batch) -> tuple[int, list[Difference]]:
+    """Recompute the batch period by period and compare with the store. Returns (rows checked, differences)."""
+    checked, differences = 0, []
+    for period in batch_periods(batch):
+        fresh = {
+            (row[3], row[5]): {"data": row[6], "reports": row[7], "teams": row[8]}
+            for row in fresh_rows(batch=batch, periods=[period])
+        }
+        stored = {
+            (row.area_code, row.unit_key): {"data": row.data, "reports": row.report_count, "teams": row.team_count}
+            for row in Figure.objects.filter(batch=batch, kind=period.kind, period_end=period.end)
+        }
+        for key in set(fresh) | set(stored):
+            checked += 1
+            if _normal(fresh.get(key)) != _normal(stored.get(key)):
+                differences.append(
+                    Difference(batch.pk, period.kind, str(period.end), key[0], key[1], stored.get(key), fresh.get(key))
+                )
+    return checked, differences
+
+
+def _normal(row: dict | None) -> tuple | None:
+    """Compare values as decimals (JSON text may say 1.5 or 1.50)."""
+    if row is None:
+        return None
+    data = {key: (Decimal(str(value)), int(reports)) for key, (value, reports) in row["data"].items()}
+    return data, row["reports"], row["teams"]
