@@ -101,7 +101,7 @@ def test_it_refuses_leave_that_ends_before_it_starts(api, nanga_leader, member):
     response = api(nanga_leader).post(LEAVE, body, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"non_field_errors": ["结束日期不能早于开始日期。"]}
+    assert response.json() == {"end_date": ["结束日期不能早于开始日期。"]}
     assert not Leave.objects.exists()
 
 

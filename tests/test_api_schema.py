@@ -220,7 +220,9 @@ def test_it_describes_the_team_leaders_team(api, nanga_leader, nanga_team):
 
 
 @pytest.mark.django_db
-def test_it_says_the_region_admin_reaches_everything(api, region_admin):
+def test_it_says_the_region_admin_reaches_the_whole_region(api, region_admin):
     me = api(region_admin).get("/api/v1/me/").json()
 
-    assert me["scopes"]["administer"]["everything"] is True
+    # Bound to 54, not to everything: the same database may one day hold other provinces.
+    assert me["scopes"]["administer"]["everything"] is False
+    assert me["scopes"]["administer"]["areas"] == ["54"]

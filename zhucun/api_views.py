@@ -80,7 +80,7 @@ class RoleSerializer(serializers.Serializer):
 
 
 class ScopeSerializer(serializers.Serializer):
-    everything = serializers.BooleanField(help_text="整个自治区")
+    everything = serializers.BooleanField(help_text="不受范围限制（系统超级用户）")
     areas = serializers.ListField(child=serializers.CharField(), source="area_prefixes", help_text="地区代码")
     units = serializers.ListField(child=serializers.IntegerField(), source="unit_ids", help_text="派驻单位")
     teams = serializers.ListField(child=serializers.IntegerField(), source="team_ids", help_text="工作队")
