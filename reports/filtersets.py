@@ -22,7 +22,7 @@ from drf_spectacular.utils import extend_schema_field
 from reports.choices import Category, ReportStatus
 from reports.models import Activity, ActivityType, Indicator, MonthlyReport, Notification
 from reports.periods import add_months
-from reports.selectors import indicator_active_q, late_q
+from reports.selectors import late_q
 from teams.models import Batch
 from zhucun.filters import AreaFilter, SearchFilter
 
@@ -112,7 +112,7 @@ class ActiveInBatchFilter(django_filters.ModelChoiceFilter):
     def filter(self, qs, value):
         if value in EMPTY_VALUES:
             return qs
-        return qs.filter(indicator_active_q(value))
+        return qs.active_in(value)
 
 
 class ActivityFilterSet(django_filters.FilterSet):

@@ -11,6 +11,15 @@ VALUE_MAX_DIGITS = 16
 VALUE_DECIMAL_PLACES = 2
 
 
+class IndicatorQuerySet(models.QuerySet):
+    def active_in(self, batch) -> "IndicatorQuerySet":
+        """The indicators a report of `batch` asks for: active from (or before) it and not retired before it."""
+        return self.filter(
+            Q(active_from_batch__isnull=True) | Q(active_from_batch__number__lte=batch.number),
+            Q(active_until_batch__isnull=True) | Q(active_until_batch__number__gte=batch.number),
+        )
+
+
 class Indicator(models.Model):
     """统计指标: one row of the monthly report. Retired indicators (active_until_batch in the past)
     drop off new reports but stay readable in old ones."""
@@ -39,6 +48,8 @@ class Indicator(models.Model):
     active_until_batch = models.ForeignKey(
         "teams.Batch", verbose_name="停用批次", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+
+    objects = IndicatorQuerySet.as_manager()
 
     class Meta:
         verbose_name = "统计指标"

@@ -37,7 +37,7 @@ from reports.workflow import (
     report_indicators,
     team_history,
 )
-from teams.models import Batch, WorkTeam
+from teams.models import WorkTeam
 from zhucun.scope import Action, scope_for
 
 # A report in one of these statuses has reached the county: the team has done its part for the month.
@@ -134,13 +134,6 @@ def late_q(today: datetime.date | None = None) -> Q:
     today = today or timezone.localdate()
     return Q(submitted_at__isnull=False, submitted_at__date__gt=F("due_date")) | Q(
         submitted_at__isnull=True, due_date__lt=today
-    )
-
-
-def indicator_active_q(batch: Batch) -> Q:
-    """The indicators a report of `batch` asks for (workflow.indicators_for_batch as a filter)."""
-    return (Q(active_from_batch__isnull=True) | Q(active_from_batch__number__lte=batch.number)) & (
-        Q(active_until_batch__isnull=True) | Q(active_until_batch__number__gte=batch.number)
     )
 
 

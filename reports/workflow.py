@@ -59,12 +59,7 @@ def _require(actor, action: Action, report: MonthlyReport) -> None:
 
 def indicators_for_batch(batch: Batch) -> list[Indicator]:
     """The indicators a report of this batch asks for: active from (or before) it and not retired before it."""
-    return list(
-        Indicator.objects.filter(
-            Q(active_from_batch__isnull=True) | Q(active_from_batch__number__lte=batch.number),
-            Q(active_until_batch__isnull=True) | Q(active_until_batch__number__gte=batch.number),
-        ).order_by("sort_order", "code")
-    )
+    return list(Indicator.objects.active_in(batch).order_by("sort_order", "code"))
 
 
 def report_indicators(report: MonthlyReport) -> list[Indicator]:
