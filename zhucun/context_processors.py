@@ -12,9 +12,25 @@ NAV_ITEMS: tuple[tuple[str, str, tuple[Action, ...]], ...] = (
     ("村居", "villages:list", (Action.VIEW,)),
     ("工作队", "teams:list", (Action.VIEW,)),
     ("驻村干部", "teams:cadre_list", (Action.VIEW,)),
+    ("工作日志", "reports:activity_list", (Action.LOG_ACTIVITY, Action.VIEW)),
+    ("月报", "reports:report_list", (Action.VIEW,)),
+    ("审核", "reports:review_queue", (Action.REVIEW_REPORT,)),
     ("请假", "teams:leave_list", (Action.REQUEST_LEAVE, Action.DECIDE_LEAVE, Action.VIEW_HISTORY)),
+    ("指标目录", "reports:indicator_list", (Action.ADMINISTER,)),
+    ("通知", "reports:notifications", (Action.VIEW,)),
     ("API文档", "api-docs", (Action.VIEW,)),
 )
+
+
+def unread_notifications(user) -> int:
+    """One COUNT on the (user, read_at) index, for the inbox's link."""
+    from reports.models import Notification
+
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+# Links that show a count beside their label: "通知（3）".
+NAV_COUNTS = {"reports:notifications": unread_notifications}
 
 
 def _link(label: str, url: str, path: str) -> dict[str, object]:
@@ -36,10 +52,15 @@ def navigation(request):
         except NoReverseMatch:
             # A page another part of the project has not wired up yet: leave it out, do not break every page.
             continue
-        items.append(_link(label, url, request.path))
+        count = NAV_COUNTS[name](user) if name in NAV_COUNTS else 0
+        items.append(_link(f"{label}（{count}）" if count else label, url, request.path))
     # Django admin stays for the region's administrators (SPEC.md), and needs is_staff to log in at all.
     if user.is_staff and user_can(user, Action.ADMINISTER):
         items.append(_link("系统管理", reverse("admin:index"), request.path))
+    # /reports/activities/ is under both 月报 (/reports/) and 工作日志: the longest match is the current page.
+    current = [item for item in items if item["current"]]
+    for item in current:
+        item["current"] = item is max(current, key=lambda other: len(other["url"]))
     return {"nav_items": items, "user_roles_display": roles_display(user)}
 
 

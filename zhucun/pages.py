@@ -15,7 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -30,7 +30,7 @@ from villages.models import Area
 from zhucun.filters import visible_areas
 from zhucun.forms import add_service_errors
 from zhucun.mixins import ScopedObjectMixin
-from zhucun.scope import Action
+from zhucun.scope import Action, user_can
 
 PAGE_SIZE = 50
 # Above this many units a filter offers only the units above county level until an area is chosen.
@@ -41,6 +41,18 @@ AREA_INDENT = {AreaLevel.PREFECTURE: 0, AreaLevel.COUNTY: 1, AreaLevel.TOWNSHIP:
 def allowed(user, action: Action, obj: Model) -> bool:
     """Whether the user may take `action` on this object (buttons and sections of a page)."""
     return type(obj).objects.visible_to(user, action).filter(pk=obj.pk).exists()
+
+
+class ActionRequiredMixin(LoginRequiredMixin):
+    """A page for users who may take at least one of `view_actions` somewhere (403 otherwise); for pages whose
+    rows are not one scoped model (a catalogue, an inbox) or that add their own scope (a list's selector)."""
+
+    view_actions: tuple[Action, ...] = (Action.VIEW,)
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not any(user_can(request.user, action) for action in self.view_actions):
+            raise PermissionDenied("您没有权限访问此页面。")
+        return super().dispatch(request, *args, **kwargs)
 
 
 # -- lists --------------------------------------------------------------------------------------------------
