@@ -9,7 +9,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from teams import selectors
+from teams import selectors, services
 from teams.choices import (
     CURRENT_ASSIGNMENT_STATUSES,
     ENDED_ASSIGNMENT_STATUSES,
@@ -86,7 +86,7 @@ class TeamForm(PageForm):
     end_date = forms.DateField(label="撤离日期", required=False, widget=DateInput, help_text="留空表示随批次结束。")
 
     rows = (("county",), ("batch", "village"), ("unit",), ("name",), ("start_date", "end_date"))
-    service_fields = ("batch", "village", "unit", "name", "start_date", "end_date")
+    service_fields = services.TEAM_FIELDS
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -174,20 +174,7 @@ class CadreForm(PageForm):
         ("home_unit",),
         ("post", "rank"),
     )
-    service_fields = (
-        "name",
-        "gender",
-        "ethnicity",
-        "birth_date",
-        "id_number",
-        "phone",
-        "political_status",
-        "education",
-        "home_unit",
-        "post",
-        "rank",
-        "area",
-    )
+    service_fields = services.CADRE_FIELDS
 
     def __init__(self, *args, user, cadre: Cadre | None = None, show_phone: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
