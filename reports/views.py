@@ -147,15 +147,22 @@ class ActivityListView(FilteredListView):
     columns = (
         Column("日期", "date"),
         Column("活动"),
-        Column("工作队", "village"),
-        Column("地点"),
         Column("参与人数", css="numeric"),
         Column("覆盖户数", css="numeric"),
+        Column("地点"),
+        Column("工作队", "village"),
         Column("记录人"),
     )
 
     def base_queryset(self):
         return selectors.activity_list(user=self.request.user)
+
+    def get(self, request, *args, **kwargs):
+        # A leader or member sees one team: no column repeating its name on every row of a phone's screen.
+        self.one_team = selectors.sole_team(user=request.user, action=Action.VIEW) is not None
+        if self.one_team:
+            self.columns = tuple(column for column in self.columns if column.label != "工作队")
+        return super().get(request, *args, **kwargs)
 
     def prepare_filter_form(self, form):
         super().prepare_filter_form(form)
@@ -173,6 +180,7 @@ class ActivityListView(FilteredListView):
             activity.can_change = activity.pk in changeable and not activity.locked
             activity.author = person(activity.created_by) if activity.created_by_id else "—"
         context["can_log"] = user_can(self.request.user, Action.LOG_ACTIVITY)
+        context["one_team"] = self.one_team
         return context
 
 
@@ -685,6 +693,7 @@ class ReportReviewView(ScopedObjectMixin, DetailView):
         codes = [indicator.code for indicator in report_indicators(report)]
         comments = review_comments(data, codes=codes)
         groups = report_rows(report, editable=False)
+        flagged = [row for group in groups for row in group.rows if row.warnings or row.errors]
         for group in groups:
             for row in group.rows:
                 row.comment_text = comments.get(row.code, "")
@@ -695,7 +704,8 @@ class ReportReviewView(ScopedObjectMixin, DetailView):
             "team": report.team,
             "month_label": month_label(report.month),
             "groups": groups,
-            "warning_count": sum(1 for group in groups for row in group.rows if row.warnings),
+            "warning_count": len(flagged),
+            "first_warning": flagged[0].code if flagged else "",
             "history": history,
             "review": last_review(report, history["events"]),
             "comment": data.get("comment", ""),
@@ -732,7 +742,7 @@ class ReportReviewView(ScopedObjectMixin, DetailView):
                     value_comments=review_comments(request.POST, codes=codes),
                     expected_version=expected,
                 )
-                messages.success(request, f"已退回：{label}，工作队将收到退回意见。")
+                messages.success(request, f"已退回：{label}，退回意见随月报送回工作队。")
                 return redirect(reverse("reports:review_queue"))
             if decision == "reopen":
                 report_reopen(
@@ -757,8 +767,8 @@ class ReportListView(FilteredListView):
     filterset_class = MonthlyReportFilterSet
     title = "月报"
     columns = (
-        Column("工作队", "village"),
         Column("月份", "month"),
+        Column("工作队", "village"),
         Column("状态", "status"),
         Column("截止", "due_date"),
         Column("提交时间", "submitted_at"),
@@ -766,6 +776,12 @@ class ReportListView(FilteredListView):
 
     def base_queryset(self):
         return selectors.report_list(user=self.request.user).order_by("-month", "team__village_id")
+
+    def get(self, request, *args, **kwargs):
+        self.one_team = selectors.sole_team(user=request.user, action=Action.VIEW) is not None
+        if self.one_team:
+            self.columns = tuple(column for column in self.columns if column.label != "工作队")
+        return super().get(request, *args, **kwargs)
 
     def prepare_filter_form(self, form):
         super().prepare_filter_form(form)
@@ -785,6 +801,7 @@ class ReportListView(FilteredListView):
             report.reviewable = report.pk in reviewable
             report.url = reverse("reports:review" if report.reviewable else "reports:report", args=[report.pk])
         context["shortcuts"] = report_shortcuts(user)
+        context["one_team"] = self.one_team
         return context
 
 
@@ -794,14 +811,17 @@ def report_shortcuts(user) -> list[dict]:
     if team is None:
         return []
     this_month = month_start(timezone.localdate())
+    months = [month for month in (this_month, add_months(this_month, -1)) if month >= month_start(team.start_date)]
+    statuses = dict(MonthlyReport.objects.filter(team=team, month__in=months).values_list("month", "status"))
     shortcuts = []
-    for month in (this_month, add_months(this_month, -1)):
-        if month < month_start(team.start_date):
-            continue
+    for month in months:
+        status = statuses.get(month)
+        editable = status in (None, ReportStatus.DRAFT, ReportStatus.RETURNED)
         shortcuts.append(
             {
-                "label": f"{month_label(month)}月报",
+                "label": f"{'填写' if editable else '查看'}{month_label(month)}月报",
                 "url": reverse("reports:report_month", args=[team.pk, f"{month:%Y-%m}"]),
+                "primary": editable,
             }
         )
     return shortcuts
