@@ -502,3 +502,25 @@ def test_it_has_no_inline_scripts_styles_or_handlers(client, nanga_leader, count
     for page in pages:
         for pattern in (INLINE_SCRIPT, INLINE_STYLE, INLINE_HANDLER):
             assert not pattern.search(page), pattern.search(page)
+
+
+def nav(client, user, url="/") -> list[dict]:
+    client.force_login(user)
+    return client.get(url).context["nav_items"]
+
+
+def test_it_links_each_role_to_its_reporting_pages(client, nanga_leader, nanga_member, county_admin, region_admin):
+    def labels(user):
+        return {item["label"] for item in nav(client, user)}
+
+    reporting = {"工作日志", "月报", "审核", "指标目录", "通知"}
+    assert labels(nanga_leader) & reporting == {"工作日志", "月报", "通知"}
+    assert labels(nanga_member) & reporting == {"工作日志", "月报", "通知"}
+    assert labels(county_admin) & reporting == {"工作日志", "月报", "审核", "通知"}
+    assert labels(region_admin) & reporting == reporting
+
+
+def test_it_marks_only_the_closest_link_as_current(client, nanga_leader):
+    current = [item["label"] for item in nav(client, nanga_leader, reverse("reports:activity_list")) if item["current"]]
+
+    assert current == ["工作日志"]
