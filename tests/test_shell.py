@@ -180,14 +180,14 @@ def test_it_marks_the_current_page(client, county_admin):
 
 def test_it_leaves_out_a_page_that_does_not_exist_yet(client, county_admin, monkeypatch):
     monkeypatch.setattr(
-        context_processors, "NAV_ITEMS", (*context_processors.NAV_ITEMS, ("月报", "reports:nowhere", ()))
+        context_processors, "NAV_ITEMS", (*context_processors.NAV_ITEMS, ("尚未建成", "reports:nowhere", ()))
     )
     client.force_login(county_admin)
 
     response = client.get(reverse("home"))
 
     assert response.status_code == 200
-    assert "月报" not in [item["label"] for item in response.context["nav_items"]]
+    assert "尚未建成" not in [item["label"] for item in response.context["nav_items"]]
 
 
 def test_it_names_the_scope_of_every_role_in_one_query_per_kind(county_admin, nanga_team, django_assert_num_queries):
