@@ -139,6 +139,7 @@ def leader_section(user, team_ids: list[int], today: datetime.date) -> dict[str,
             panel.reports.append(
                 {
                     "month": month_period(month).label,
+                    "month_key": f"{month:%Y-%m}",
                     "report": report,
                     "status": report.get_status_display() if report else "未填报",
                     "status_code": report.status if report else "missing",
