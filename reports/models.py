@@ -464,3 +464,37 @@ class FigureCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M} 差异 {self.differences}"
+
+
+class Completeness(models.Model):
+    """Reporting completeness of one area in one month: 应报 (teams active that month), 已报 (submitted or
+    approved), 已审, 逾期 (submitted after the due date, or not submitted and past it), 未报. Counting only
+    teams active in the month keeps every rate at or below 100%."""
+
+    month = models.DateField("月份")
+    area_code = models.CharField("地区代码", max_length=12)
+    area_level = models.PositiveSmallIntegerField("代码位数")
+    expected = models.PositiveIntegerField("应报", default=0)
+    submitted = models.PositiveIntegerField("已报", default=0)
+    approved = models.PositiveIntegerField("已审", default=0)
+    late = models.PositiveIntegerField("逾期", default=0)
+    missing = models.PositiveIntegerField("未报", default=0)
+    computed_at = models.DateTimeField("计算时间")
+
+    class Meta:
+        verbose_name = "报送完成情况"
+        verbose_name_plural = "报送完成情况"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "area_code"], name="completeness_one_per_area_month", violation_error_message="重复。"
+            ),
+            models.CheckConstraint(
+                name="completeness_rate_at_most_full",
+                condition=Q(submitted__lte=F("expected"), approved__lte=F("submitted")),
+                violation_error_message="已报不能超过应报，已审不能超过已报。",
+            ),
+        ]
+        indexes = [models.Index(fields=["month", "area_level", "area_code"], name="completeness_children_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.area_code} {self.submitted}/{self.expected}"

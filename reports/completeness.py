@@ -1,0 +1,94 @@
+"""Reporting completeness per area and month (应报 / 已报 / 已审 / 逾期 / 未报), stored in `Completeness`.
+
+Small enough to compute in Python from one pass over the active teams and their reports (a month of the
+region is 5,500 teams); recomputed for a month whenever one of its reports changes status, and for all
+months by the nightly job. Recomputing from the source each time makes it idempotent.
+"""
+
+import datetime
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from reports.choices import ReportStatus
+from reports.models import Completeness, MonthlyReport
+from reports.periods import add_months, due_date_for, month_start
+from teams.models import WorkTeam
+
+AREA_LENGTHS = (2, 4, 6, 9, 12)
+DELIVERED = (ReportStatus.SUBMITTED, ReportStatus.APPROVED)
+
+
+def months_with_teams() -> list[datetime.date]:
+    """Every month in which some team was active, up to this month."""
+    bounds = WorkTeam.objects.values_list("start_date", "batch__end_date", "end_date")
+    months: set[datetime.date] = set()
+    last = month_start(timezone.localdate())
+    for start, batch_end, end in bounds:
+        month, stop = month_start(start), min(month_start(end or batch_end), last)
+        while month <= stop:
+            months.add(month)
+            month = add_months(month, 1)
+    return sorted(months)
+
+
+def compute_month(month: datetime.date, *, today: datetime.date | None = None) -> list[Completeness]:
+    today = today or timezone.localdate()
+    first = month_start(month)
+    last = add_months(first, 1) - datetime.timedelta(days=1)
+    teams = dict(
+        WorkTeam.objects.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=first),
+            start_date__lte=last,
+            batch__start_date__lte=last,
+            batch__end_date__gte=first,
+        ).values_list("pk", "village_id")
+    )
+    reports = {
+        team_id: (status, submitted_at, due_date)
+        for team_id, status, submitted_at, due_date in MonthlyReport.objects.filter(
+            month=first, team_id__in=list(teams)
+        ).values_list("team_id", "status", "submitted_at", "due_date")
+    }
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # expected, submitted, approved, late
+    for team_id, village_id in teams.items():
+        status, submitted_at, due = reports.get(team_id, (None, None, due_date_for(first)))
+        delivered = status in DELIVERED
+        late = (delivered and timezone.localdate(submitted_at) > due) or (not delivered and today > due)
+        for length in AREA_LENGTHS:
+            row = counts[village_id[:length]]
+            row[0] += 1
+            row[1] += delivered
+            row[2] += status == ReportStatus.APPROVED
+            row[3] += late
+    now = timezone.now()
+    return [
+        Completeness(
+            month=first,
+            area_code=code,
+            area_level=len(code),
+            expected=expected,
+            submitted=submitted,
+            approved=approved,
+            late=late,
+            missing=expected - submitted,
+            computed_at=now,
+        )
+        for code, (expected, submitted, approved, late) in sorted(counts.items())
+    ]
+
+
+@transaction.atomic
+def completeness_refresh(month: datetime.date) -> int:
+    """Replace one month's rows with a fresh computation; returns the number of rows."""
+    rows = compute_month(month)
+    Completeness.objects.filter(month=month_start(month)).delete()
+    Completeness.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def completeness_rebuild() -> int:
+    """Every month with active teams, each in its own transaction."""
+    return sum(completeness_refresh(month) for month in months_with_teams())
