@@ -30,8 +30,8 @@ def test_it_creates_one_draft_per_active_team_however_often_it_runs(nanga_team, 
     time_machine.move_to(datetime.datetime(2026, 4, 1, 0, 30, tzinfo=datetime.UTC), tick=False)
     other = make_team(within="540622")
 
-    assert create_monthly_drafts.delay().get() == 2
-    assert create_monthly_drafts.delay().get() == 0
+    assert create_monthly_drafts.apply().get() == 2
+    assert create_monthly_drafts.apply().get() == 0
     drafts = MonthlyReport.objects.filter(month=datetime.date(2026, 4, 1))
     assert {report.team for report in drafts} == {nanga_team, other}
     assert all(r.status == ReportStatus.DRAFT and r.due_date == datetime.date(2026, 5, 5) for r in drafts)
@@ -42,8 +42,8 @@ def test_it_reminds_the_leader_of_a_missing_report_once_a_day(nanga_team, nanga_
     drafts_create_for_month(month=datetime.date(2026, 2, 1))
 
     assert [r.team for r in overdue_reports(today=datetime.date(2026, 3, 7))] == [nanga_team]
-    assert send_reminders.delay().get() == 1
-    assert send_reminders.delay().get() == 0
+    assert send_reminders.apply().get() == 1
+    assert send_reminders.apply().get() == 0
     notification = Notification.objects.get(user=nanga_leader)
     assert "逾期" in notification.title and "2026年02月" in notification.title
 
@@ -70,3 +70,31 @@ def test_it_tells_the_county_about_reports_waiting_more_than_three_days(nanga_te
     notification = Notification.objects.get()
     assert notification.user == county_admin and "1份月报" in notification.title
     assert not Notification.objects.filter(user__in=[outsider, prefecture]).exists()
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_it_creates_each_draft_once_when_the_real_worker_runs_the_job_twice():
+    """Through Redis to the worker started by .ci/run, on today's real date: two runs, one draft per team."""
+    import time
+
+    from django.utils import timezone
+
+    from reports.periods import add_months, month_start
+    from tests.factories import BatchFactory
+
+    today = timezone.localdate()
+    batch = BatchFactory(number=90, start_date=add_months(month_start(today), -2), end_date=add_months(today, 9))
+    teams = [make_team(batch=batch, within="540103"), make_team(batch=batch, within="540622")]
+
+    create_monthly_drafts.delay()
+    create_monthly_drafts.delay()
+
+    drafts = MonthlyReport.objects.filter(month=month_start(today), team__in=teams)
+    deadline = time.monotonic() + 60
+    while drafts.count() < len(teams):
+        assert time.monotonic() < deadline, "the worker did not create the drafts within 60 s"
+        time.sleep(0.2)
+    time.sleep(2)  # let the second run finish too
+    assert drafts.count() == len(teams)
+    assert sorted(drafts.values_list("team_id", flat=True)) == sorted(team.pk for team in teams)
