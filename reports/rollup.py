@@ -82,35 +82,19 @@ def _json_functions() -> tuple[str, str]:
 
 def _figures_sql(*, periods: list[PeriodKey], team_prefix: str | None) -> str:
     """SELECT kind, period_start, period_end, area_code, area_level, unit_key, data, report_count, team_count
-    for one batch (the first parameter), the given periods, and optionally only the teams under a prefix."""
+    for one batch, the given periods, and optionally only the teams under a code prefix.
+
+    Team figures per period are computed once; villages group the teams, and every level above groups the
+    level below (township ← villages, county ← townships ...), so the big team-level rows are read three
+    times (all units, per unit, per unit level) instead of once per level and cut.
+    """
     aggregate, empty = _json_functions()
     values = ", ".join(["(%s, %s, %s)"] * len(periods))
-    levels = " UNION ALL ".join(f"SELECT {length} AS len" for length in AREA_LENGTHS)
     team_filter = "AND t.village_id LIKE %s" if team_prefix else ""
-
-    def cuts(select: str, source: str, group: str) -> str:
-        """The same grouping for all units, per unit and per unit level (units down to county level)."""
-        parts = []
-        for unit_key, condition in (
-            ("''", ""),
-            ("'u:' || CAST(c.unit_id AS TEXT)", f"WHERE lv.len <= {UNIT_CUT_MAX_LENGTH}"),
-            ("'l:' || c.unit_level", f"WHERE lv.len <= {UNIT_CUT_MAX_LENGTH}"),
-        ):
-            # PostgreSQL refuses a string constant in GROUP BY: group the all-units cut without it.
-            unit_group = f", {unit_key}" if condition else ""
-            parts.append(
-                "SELECT c.kind, c.p_start, c.p_end, SUBSTR(c.village_id, 1, lv.len) AS area_code, lv.len AS area_level,"
-                f" {unit_key} AS unit_key, {select} FROM {source} c CROSS JOIN levels lv {condition}"
-                f" GROUP BY c.kind, c.p_start, c.p_end, SUBSTR(c.village_id, 1, lv.len), lv.len{unit_group}{group}"
-            )
-        return " UNION ALL ".join(parts)
-
-    indicator_select = "c.indicator_id, SUM(c.value) AS value, SUM(c.reports) AS reports"
     sql = f"""
 WITH periods(kind, p_start, p_end) AS (VALUES {values}),
-levels AS ({levels}),
 teams AS (
-    SELECT t.id, t.village_id, t.unit_id, u.level AS unit_level
+    SELECT t.id, t.village_id, 'u:' || CAST(t.unit_id AS TEXT) AS unit_cut, 'l:' || u.level AS level_cut
     FROM teams_workteam t JOIN teams_dispatchingunit u ON u.id = t.unit_id
     WHERE t.batch_id = %s {team_filter}
 ),
@@ -118,43 +102,83 @@ approved AS (
     SELECT r.id, r.team_id, r.month FROM reports_monthlyreport r JOIN teams t ON t.id = r.team_id
     WHERE r.status = '{ReportStatus.APPROVED}'
 ),
-ranked AS (
-    SELECT p.kind, p.p_start, p.p_end, a.team_id, v.indicator_id, v.value, i.time_aggregation AS agg,
-           ROW_NUMBER() OVER (
-               PARTITION BY p.kind, p.p_end, a.team_id, v.indicator_id ORDER BY a.month DESC
-           ) AS rn
+sum_values AS (
+    SELECT p.kind, p.p_start, p.p_end, a.team_id, v.indicator_id, SUM(v.value) AS value, COUNT(*) AS reports
     FROM periods p
     JOIN approved a ON a.month >= p.p_start AND a.month <= p.p_end
     JOIN reports_reportvalue v ON v.report_id = a.id AND v.value IS NOT NULL
-    JOIN reports_indicator i ON i.id = v.indicator_id
+    JOIN reports_indicator i ON i.id = v.indicator_id AND i.time_aggregation = 'sum'
+    GROUP BY p.kind, p.p_start, p.p_end, a.team_id, v.indicator_id
 ),
-team_values AS (
-    SELECT r.kind, r.p_start, r.p_end, r.team_id, r.indicator_id,
-           SUM(CASE WHEN r.agg = 'sum' OR r.rn = 1 THEN r.value ELSE 0 END) AS value,
-           SUM(CASE WHEN r.agg = 'sum' OR r.rn = 1 THEN 1 ELSE 0 END) AS reports,
-           t.village_id, t.unit_id, t.unit_level
-    FROM ranked r JOIN teams t ON t.id = r.team_id
-    GROUP BY r.kind, r.p_start, r.p_end, r.team_id, r.indicator_id, t.village_id, t.unit_id, t.unit_level
-),
-team_reports AS (
-    SELECT p.kind, p.p_start, p.p_end, a.team_id, COUNT(*) AS reports, t.village_id, t.unit_id, t.unit_level
+latest_ranked AS (
+    SELECT p.kind, p.p_start, p.p_end, a.team_id, v.indicator_id, v.value,
+           ROW_NUMBER() OVER (PARTITION BY p.kind, p.p_end, a.team_id, v.indicator_id ORDER BY a.month DESC) AS rn
     FROM periods p
     JOIN approved a ON a.month >= p.p_start AND a.month <= p.p_end
-    JOIN teams t ON t.id = a.team_id
-    GROUP BY p.kind, p.p_start, p.p_end, a.team_id, t.village_id, t.unit_id, t.unit_level
+    JOIN reports_reportvalue v ON v.report_id = a.id AND v.value IS NOT NULL
+    JOIN reports_indicator i ON i.id = v.indicator_id AND i.time_aggregation = 'latest'
 ),
-indicator_cuts AS ({cuts(indicator_select, "team_values", ", c.indicator_id")}),
+team_values AS (
+    SELECT x.kind, x.p_start, x.p_end, x.indicator_id, x.value, x.reports, t.village_id, t.unit_cut, t.level_cut
+    FROM (
+        SELECT kind, p_start, p_end, team_id, indicator_id, value, reports FROM sum_values
+        UNION ALL
+        SELECT kind, p_start, p_end, team_id, indicator_id, value, 1 FROM latest_ranked WHERE rn = 1
+    ) x JOIN teams t ON t.id = x.team_id
+),
+{_ladders("team_values", "indicator_id", "SUM(value) AS value, SUM(reports) AS reports")},
+indicator_cuts AS ({_union("team_values", "indicator_id, value, reports")}),
 folded AS (
     SELECT f.kind, f.p_end, f.area_code, f.unit_key, {aggregate} AS data
     FROM indicator_cuts f GROUP BY f.kind, f.p_end, f.area_code, f.unit_key
 ),
-counted AS ({cuts("SUM(c.reports) AS report_count, COUNT(*) AS team_count", "team_reports", "")})
-SELECT n.kind, n.p_start, n.p_end, n.area_code, n.area_level, n.unit_key, COALESCE(f.data, {empty}),
+team_reports AS (
+    SELECT p.kind, p.p_start, p.p_end, COUNT(*) AS report_count, 1 AS team_count, t.village_id, t.unit_cut,
+           t.level_cut
+    FROM periods p
+    JOIN approved a ON a.month >= p.p_start AND a.month <= p.p_end
+    JOIN teams t ON t.id = a.team_id
+    GROUP BY p.kind, p.p_start, p.p_end, a.team_id, t.village_id, t.unit_cut, t.level_cut
+),
+{_ladders("team_reports", "", "SUM(report_count) AS report_count, SUM(team_count) AS team_count")},
+counted AS ({_union("team_reports", "report_count, team_count")})
+SELECT n.kind, n.p_start, n.p_end, n.area_code, LENGTH(n.area_code), n.unit_key, COALESCE(f.data, {empty}),
        n.report_count, n.team_count
 FROM counted n
 LEFT JOIN folded f ON f.kind = n.kind AND f.p_end = n.p_end AND f.area_code = n.area_code AND f.unit_key = n.unit_key
 """
     return sql
+
+
+CUTS = (("all", "''", AREA_LENGTHS[::-1]), ("unit", "unit_cut", (6, 4, 2)), ("level", "level_cut", (6, 4, 2)))
+
+
+def _ladders(base: str, by: str, sums: str) -> str:
+    """For each cut, CTEs `<base>_<cut>_<length>`: the first groups the team rows by the code prefix at the
+    longest length, each next one groups the previous one (a county from its townships, not its teams)."""
+    ctes = []
+    extra = f", {by}" if by else ""
+    for cut, unit, lengths in CUTS:
+        source, area = base, "village_id"
+        for length in lengths:
+            name = f"{base}_{cut}_{length}"
+            # The all-units cut selects the constant: PostgreSQL wants every selected column grouped.
+            unit_select = f"{unit} AS unit_key" if source == base or unit == "''" else "unit_key"
+            unit_group = "" if unit == "''" else (f", {unit}" if source == base else ", unit_key")
+            ctes.append(
+                f"{name} AS (SELECT kind, p_start, p_end, SUBSTR({area}, 1, {length}) AS area_code, {unit_select}"
+                f"{extra}, {sums} FROM {source} GROUP BY kind, p_start, p_end, SUBSTR({area}, 1, {length})"
+                f"{unit_group}{extra})"
+            )
+            source, area = name, "area_code"
+    return ",\n".join(ctes)
+
+
+def _union(base: str, columns: str) -> str:
+    names = [f"{base}_{cut}_{length}" for cut, _, lengths in CUTS for length in lengths]
+    return " UNION ALL ".join(
+        f"SELECT kind, p_start, p_end, area_code, unit_key, {columns} FROM {name}" for name in names
+    )
 
 
 def _params(batch: Batch, periods: list[PeriodKey], team_prefix: str | None) -> list:
