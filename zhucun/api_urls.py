@@ -3,6 +3,14 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from reports.api.stats import (
+    StatsBreakdownView,
+    StatsCompletenessView,
+    StatsOptionsView,
+    StatsTotalsView,
+    StatsTrendView,
+    StatsUnitsView,
+)
 from reports.api.views import (
     ActivityTypeViewSet,
     ActivityViewSet,
@@ -42,5 +50,12 @@ router.register("notifications", NotificationViewSet, basename="notification")
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("auth/token/", TokenView.as_view(), name="token"),
+    # Statistics from the rollup store (reports/stats.py).
+    path("stats/options/", StatsOptionsView.as_view(), name="stats-options"),
+    path("stats/totals/", StatsTotalsView.as_view(), name="stats-totals"),
+    path("stats/breakdown/", StatsBreakdownView.as_view(), name="stats-breakdown"),
+    path("stats/trend/", StatsTrendView.as_view(), name="stats-trend"),
+    path("stats/units/", StatsUnitsView.as_view(), name="stats-units"),
+    path("stats/completeness/", StatsCompletenessView.as_view(), name="stats-completeness"),
     *router.urls,
 ]
