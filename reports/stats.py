@@ -661,12 +661,13 @@ class UnitComparison:
     period: Period
     indicator: IndicatorInfo | None
     indicators: list[IndicatorInfo]
+    unit_total: int
     units: list[UnitEntry]
     levels: list[UnitLevelEntry]
     freshness: Freshness
 
 
-def stats_units(*, cut: Cut, indicator: str | None = None) -> UnitComparison:
+def stats_units(*, cut: Cut, indicator: str | None = None, limit: int | None = None) -> UnitComparison:
     """Dispatching units (and unit levels) side by side within the cut's area, ranked by one indicator. A liaison
     sees only its own unit's row: the visible store holds no other."""
     if len(cut.area.code) > UNIT_CUT_MAX_LENGTH:
@@ -705,7 +706,8 @@ def stats_units(*, cut: Cut, indicator: str | None = None) -> UnitComparison:
         period=period_of(cut.kind, cut.period_end, batch=cut.batch, start=period_start),
         indicator=chosen,
         indicators=shown,
-        units=[entry(UnitEntry, rank, tally, unit=unit) for rank, unit, tally in _ranked(unit_items, chosen)],
+        unit_total=len(unit_items),
+        units=[entry(UnitEntry, rank, tally, unit=unit) for rank, unit, tally in _ranked(unit_items, chosen)][:limit],
         levels=[entry(UnitLevelEntry, rank, tally, level=level) for rank, level, tally in _ranked(level_items, chosen)],
         freshness=freshness(tallies.values()),
     )

@@ -1,9 +1,13 @@
 """Beat jobs of the reporting calendar. Thin: they call reports.deadlines, which is idempotent."""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from reports.completeness import completeness_refresh
 from reports.deadlines import drafts_create_for_month, reminders_send
+from reports.models import MonthlyReport
+from reports.rollup import refresh_for_report, statistics_check_and_rebuild
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5, soft_time_limit=1500, time_limit=1800)
@@ -16,3 +20,31 @@ def create_monthly_drafts() -> int:
 def send_reminders() -> int:
     """Daily: overdue and returned reports to team leaders, reports waiting for review to county admins."""
     return reminders_send(today=timezone.localdate())
+
+
+# -- statistics ---------------------------------------------------------------------------------------------------
+# acks_late + reject_on_worker_lost come from the settings: a worker killed mid-job loses nothing, the job
+# runs again. Every job recomputes from the approved reports, so running twice or out of order is harmless.
+
+
+@shared_task(
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=8,
+    soft_time_limit=300,
+    time_limit=360,
+)
+def refresh_figures_for_report(report_id: int) -> int:
+    """The figures and the completeness one report touches, after its approval, return or reopening."""
+    report = MonthlyReport.objects.select_related("team__batch").filter(pk=report_id).first()
+    if report is None:
+        return 0
+    completeness_refresh(report.month)
+    return refresh_for_report(report)
+
+
+@shared_task(soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300)
+def nightly_statistics() -> dict:
+    """Rebuild every batch's figures and the completeness, after comparing the store with a fresh computation:
+    any difference is recorded (FigureCheck) and shown to region admins as a bug signal."""
+    return statistics_check_and_rebuild()

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from reports import views
+from reports.dashboard_views import DashboardView
 
 app_name = "reports"
 
@@ -24,4 +25,6 @@ urlpatterns = [
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),
     path("notifications/read-all/", views.NotificationReadAllView.as_view(), name="notifications_read_all"),
     path("notifications/<int:pk>/read/", views.NotificationReadView.as_view(), name="notification_read"),
+    # Statistics: the dashboard, fed by /api/v1/stats/.
+    path("dashboard/", DashboardView.as_view(), name="dashboard"),
 ]

@@ -37,8 +37,9 @@ from zhucun.scope import Action
 EDITABLE = (ReportStatus.DRAFT, ReportStatus.RETURNED)
 HISTORY_MONTHS = 12
 
-# Called with a report's id after a transition that changes what the statistics count; issue 5's rollup
-# registers itself here, so this module does not import the statistics code.
+# Called with a report's id after a transition that changes what the statistics count (submit changes the
+# completeness; approve, return and reopen the figures too). reports.apps registers the statistics job here,
+# so this module does not import the statistics code.
 after_review_hooks: list[Callable[[int], None]] = []
 
 
@@ -307,6 +308,7 @@ def report_submit(*, actor, report: MonthlyReport, expected_version: int | None 
         submitted_by=actor,
     )
     _record(report, ReportEvent.Kind.SUBMITTED, actor, from_status)
+    _after_review(report)  # completeness counts it as submitted now
     return report
 
 

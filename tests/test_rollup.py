@@ -119,11 +119,54 @@ def test_it_finds_a_figure_that_was_tampered_with(world):
 
 def test_it_lists_the_periods_of_a_batch(batch):
     kinds = {}
-    for period in batch_periods(batch):
+    for period in batch_periods(batch, today=datetime.date(2026, 3, 17)):
         kinds.setdefault(period.kind, []).append(period)
-    assert len(kinds["month"]) == 12 and len(kinds["btd"]) == 12
+    assert len(kinds["month"]) == 12
+    assert [(p.start, p.end) for p in kinds["btd"]] == [(datetime.date(2025, 11, 1), MAR)]
+    assert batch_periods(batch, today=datetime.date(2027, 5, 1))[-1].end == datetime.date(2026, 10, 1)
     assert [p.end for p in kinds["half"]] == [
         datetime.date(2025, 12, 1),
         datetime.date(2026, 6, 1),
         datetime.date(2026, 12, 1),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_updates_the_figures_when_the_county_approves_a_report(geography_transactional, county_admin):
+    """The whole path: approval → on_commit → the statistics job (in-process here, the worker in CI)."""
+    from reports.workflow import report_approve
+    from tests.factories import BatchFactory
+
+    batch = BatchFactory(number=10, start_date=datetime.date(2025, 11, 1), end_date=datetime.date(2026, 10, 31))
+    team = make_team(village="540103001002", batch=batch, members=1)
+    report = MonthlyReportFactory(team=team, month=JAN, submitted=True)
+    ReportValue.objects.create(report=report, indicator=IndicatorFactory(code="P02"), value=Decimal(4))
+
+    report_approve(actor=county_admin, report=report)
+
+    _wait_for(lambda: Figure.objects.filter(kind="month", period_end=JAN, area_code="54", unit_key="").exists())
+    row = Figure.objects.get(kind="month", period_end=JAN, area_code="54", unit_key="")
+    assert row.data[str(IndicatorFactory(code="P02").pk)][0] in ("4.00", "4")
+    from reports.models import Completeness
+
+    assert Completeness.objects.get(month=JAN, area_code="540103").approved == 1
+
+
+def _wait_for(condition, seconds: float = 60) -> None:
+    """In-process the job has run already; with a real worker (CI) it takes a moment."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the statistics job did not run"
+        time.sleep(0.2)
+
+
+def test_it_rebuilds_with_the_command_and_reports_a_summary(world, capsys):
+    from django.core.management import call_command
+
+    call_command("rollup_rebuild", "--batch", "10")
+
+    out = capsys.readouterr().out
+    assert "统计重算完成：1 个批次" in out
+    assert Figure.objects.filter(batch=world["batch"]).exists()

@@ -98,6 +98,9 @@ class UnitsParamsSerializer(AreaParamsSerializer):
     )
     batch = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text="批次 id；不填为全部批次")
     indicator = serializers.CharField(required=False, allow_blank=True, help_text="排名所依据的指标代码")
+    limit = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=5000, help_text="只返回排名前若干个单位；默认全部"
+    )
 
 
 class CompletenessParamsSerializer(AreaParamsSerializer):
@@ -255,7 +258,14 @@ class TrendSerializer(serializers.Serializer):
     freshness = FreshnessSerializer()
 
 
-class UnitEntrySerializer(RankedSerializer):
+class UnitEntrySerializer(serializers.Serializer):
+    """A unit carries the ranked indicator only: a region holds some 1,500 units, all indicators would be heavy."""
+
+    rank = serializers.IntegerField(help_text="按所选指标从高到低的名次（并列同名次）")
+    value = FigureField(help_text="所选指标的数值")
+    reports = serializers.IntegerField(help_text="所选指标计入的月报数")
+    report_count = serializers.IntegerField(source="tally.report_count")
+    team_count = serializers.IntegerField(source="tally.team_count")
     id = serializers.IntegerField(source="unit.id")
     name = serializers.CharField(source="unit.name")
     level = serializers.CharField(source="unit.level")
@@ -270,7 +280,10 @@ class UnitLevelEntrySerializer(RankedSerializer):
 class UnitsSerializer(CutSerializer):
     indicator = IndicatorRefSerializer(allow_null=True)
     indicators = IndicatorRefSerializer(many=True)
-    units = UnitEntrySerializer(many=True, help_text="各派驻单位，按所选指标排名（联络员只有本单位）")
+    unit_total = serializers.IntegerField(help_text="该地区有统计数的派驻单位数（limit 之前）")
+    units = UnitEntrySerializer(
+        many=True, help_text="各派驻单位，按所选指标排名，只含所选指标（联络员只有本单位）；limit 限制条数"
+    )
     levels = UnitLevelEntrySerializer(many=True, help_text="各单位层级，按所选指标排名（联络员为空）")
 
 
@@ -435,7 +448,7 @@ class StatsUnitsView(APIView):
             period=data.get("period") or None,
             batch=data.get("batch"),
         )
-        comparison = stats.stats_units(cut=cut, indicator=data.get("indicator"))
+        comparison = stats.stats_units(cut=cut, indicator=data.get("indicator"), limit=data.get("limit"))
         return Response(UnitsSerializer(comparison, context={"indicators": comparison.indicators}).data)
 
 

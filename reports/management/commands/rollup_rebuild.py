@@ -1,0 +1,43 @@
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from reports.completeness import completeness_rebuild
+from reports.rollup import rebuild_batch
+from teams.models import Batch
+
+
+class Command(BaseCommand):
+    help = "从已审核月报重算全部统计数（或一个批次），并重算报送完成情况。可随时重复执行。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch", type=int, help="只重算该批次（批次序号，如 10）")
+
+    def handle(self, *args, batch: int | None, **options):
+        batches = Batch.objects.order_by("number")
+        if batch is not None:
+            batches = batches.filter(number=batch)
+            if not batches.exists():
+                raise CommandError(f"没有第{batch}批。")
+        started, total = time.monotonic(), 0
+        for each in batches:
+            batch_started = time.monotonic()
+
+            def progress(step: int, steps: int, name=str(each)) -> None:
+                filled = round(30 * step / steps)
+                sys.stdout.write(f"\r  {name} [{'#' * filled}{'.' * (30 - filled)}] {step}/{steps}")
+                sys.stdout.flush()
+
+            written = rebuild_batch(each, progress=progress)
+            total += written
+            self.stdout.write(
+                f"\r  {each}：写入 {written:,} 行，用时 {time.monotonic() - batch_started:.1f} 秒" + " " * 20
+            )
+        rows = completeness_rebuild()
+        self.stdout.write(f"  报送完成情况：{rows:,} 行")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"统计重算完成：{batches.count()} 个批次，{total:,} 行，用时 {time.monotonic() - started:.1f} 秒。"
+            )
+        )
