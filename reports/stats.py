@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import F, Func, JSONField, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -86,6 +86,25 @@ def completeness_visible_to(scope: Scope) -> QuerySet[Completeness]:
 
 def _covers(scope: Scope, code: str) -> bool:
     return scope.everything or any(code.startswith(prefix) for prefix in scope.area_prefixes)
+
+
+class JsonMember(Func):
+    """One member of a JSON object column, by its key, decoded. Django's KeyTransform takes a key of digits (our
+    indicator ids) for an array index, so the path is spelled out for each database."""
+
+    output_field = JSONField()
+
+    def __init__(self, field_name: str, key: str):
+        self.key = key
+        super().__init__(F(field_name), Value(key))
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, function="jsonb_extract_path", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        clone = self.copy()
+        clone.set_source_expressions([self.get_source_expressions()[0], Value(f'$."{self.key}"')])
+        return clone.as_sql(compiler, connection, function="JSON_EXTRACT", **extra)
 
 
 # -- the cut a request asks for ------------------------------------------------------------------------------------
@@ -165,16 +184,30 @@ class Cut:
     def unit_level_display(self) -> str | None:
         return UnitLevel(self.unit_level).label if self.unit_level else None
 
-    def rows(self, *, months: bool = False) -> QuerySet[Figure]:
-        """The visible rows of this batch choice and unit cut, of the cut's period (or, `months`, of every month);
-        any area: callers name it."""
+    def rows(self, *, months: bool = False, any_unit_cut: bool = False) -> QuerySet[Figure]:
+        """The visible rows of this batch choice and unit cut (or every cut), of the cut's period (or, `months`, of
+        every month); any area: callers name it. Batch-to-date is one row per batch, up to this month (or the
+        batch's end): all of them, whatever month they end in."""
         if months:
-            rows = self.figures.filter(kind=Figure.Kind.MONTH, unit_key=self.unit_key)
+            rows = self.figures.filter(kind=Figure.Kind.MONTH)
+        elif self.kind == Figure.Kind.BATCH_TO_DATE:
+            rows = self.figures.filter(kind=self.kind)
         else:
-            rows = self.figures.filter(kind=self.kind, period_end=self.period_end, unit_key=self.unit_key)
+            rows = self.figures.filter(kind=self.kind, period_end=self.period_end)
+        if not any_unit_cut:
+            rows = rows.filter(unit_key=self.unit_key)
         if self.batch is not None:
             rows = rows.filter(batch=self.batch)
         return rows
+
+    def period(self, tallies: Iterable["Tally"]) -> "Period":
+        """The period answered, named; batch-to-date runs from the earliest start to the latest end of its rows."""
+        tallies = [tally for tally in tallies if tally.rows]
+        if self.kind != Figure.Kind.BATCH_TO_DATE or not tallies:
+            return period_of(self.kind, self.period_end, batch=self.batch)
+        start = min(tally.period_start for tally in tallies)
+        end = max(tally.period_end for tally in tallies)
+        return period_of(self.kind, end, batch=self.batch, start=start)
 
 
 def period_end_for(kind: str, month: datetime.date) -> datetime.date:
@@ -313,7 +346,12 @@ def stats_cut(
         .values_list("period_end", flat=True)
         .first()
     )
-    cut.period_end = period_end_for(kind, month or cut.latest_month or cut.period_end)
+    if kind == Figure.Kind.BATCH_TO_DATE:
+        # Not a choice: each batch's own row, up to this month (the period parameter is ignored).
+        if batch_obj is not None:
+            cut.period_end = min(cut.period_end, month_start(batch_obj.end_date))
+    else:
+        cut.period_end = period_end_for(kind, month or cut.latest_month or cut.period_end)
     return cut
 
 
@@ -331,19 +369,26 @@ class Tally:
     rows: int = 0
     computed_at: datetime.datetime | None = None
     period_start: datetime.date | None = None
+    period_end: datetime.date | None = None
 
     def add(self, row: Figure) -> None:
-        for key, (value, reports) in row.data.items():
+        self.add_data(row.data, row.report_count, row.team_count, row.computed_at, row.period_start, row.period_end)
+
+    def add_data(self, data: dict, report_count: int, team_count: int, computed_at, period_start, period_end) -> None:
+        """Add one store row given by its parts (`data` may hold only some indicators)."""
+        for key, (value, reports) in data.items():
             indicator_id = int(key)
             self.values[indicator_id] = self.values.get(indicator_id, Decimal(0)) + Decimal(str(value))
             self.reports[indicator_id] = self.reports.get(indicator_id, 0) + int(reports)
-        self.report_count += row.report_count
-        self.team_count += row.team_count
+        self.report_count += report_count
+        self.team_count += team_count
         self.rows += 1
-        if self.computed_at is None or row.computed_at < self.computed_at:
-            self.computed_at = row.computed_at
-        if self.period_start is None or row.period_start < self.period_start:
-            self.period_start = row.period_start
+        if self.computed_at is None or computed_at < self.computed_at:
+            self.computed_at = computed_at
+        if self.period_start is None or period_start < self.period_start:
+            self.period_start = period_start
+        if self.period_end is None or period_end > self.period_end:
+            self.period_end = period_end
 
     def value(self, indicator_id: int) -> Decimal:
         return self.values.get(indicator_id, Decimal(0))
@@ -490,7 +535,7 @@ def stats_totals(*, cut: Cut) -> Totals:
     for row in rows:
         tally.add(row)
     shown = _shown_indicators(indicator_catalogue(), cut, [tally])
-    period = period_of(cut.kind, cut.period_end, batch=cut.batch, start=tally.period_start)
+    period = cut.period([tally])
     return Totals(cut, period, tally, group_by_category(shown, tally), freshness([tally]))
 
 
@@ -573,7 +618,7 @@ def stats_breakdown(*, cut: Cut, indicator: str | None = None) -> Breakdown:
         )
         for rank, area, tally in ranked
     ]
-    period = period_of(cut.kind, cut.period_end, batch=cut.batch, start=total.period_start)
+    period = cut.period([total])
     return Breakdown(cut, period, chosen, shown, total, entries, freshness([total, *children.values()]))
 
 
@@ -672,22 +717,30 @@ def stats_units(*, cut: Cut, indicator: str | None = None, limit: int | None = N
     sees only its own unit's row: the visible store holds no other."""
     if len(cut.area.code) > UNIT_CUT_MAX_LENGTH:
         raise ValidationError({"area": [UNIT_TOO_DEEP]})
-    rows = cut.figures.filter(
-        Q(unit_key__startswith="u:") | Q(unit_key__startswith="l:"),
-        kind=cut.kind,
-        period_end=cut.period_end,
-        area_code=cut.area.code,
+    rows = cut.rows(any_unit_cut=True).filter(area_code=cut.area.code)
+    # The unit levels in full (six rows a batch; together they hold every team, so every indicator with a figure).
+    tallies = _tally_by(rows.filter(unit_key__startswith="l:").only(*_ROW_FIELDS), key=lambda row: row.unit_key)
+    shown = _shown_indicators(indicator_catalogue(), cut, tallies.values())
+    chosen = _pick_indicator(shown, indicator)
+    # The units with the chosen indicator only, picked out of the JSON by the database: a region has some 1,500
+    # units, and decoding every indicator of every one of them was most of the answer's time.
+    unit_rows = rows.filter(unit_key__startswith="u:").values_list(
+        "unit_key",
+        JsonMember("data", str(chosen.id) if chosen else "0"),
+        "report_count",
+        "team_count",
+        "computed_at",
+        "period_start",
+        "period_end",
     )
-    if cut.batch is not None:
-        rows = rows.filter(batch=cut.batch)
-    tallies = _tally_by(rows.only(*_ROW_FIELDS), key=lambda row: row.unit_key)
+    for unit_key, pair, reports, teams, computed_at, start, end in unit_rows:
+        data = {chosen.id: pair} if chosen and pair else {}
+        tallies.setdefault(unit_key, Tally()).add_data(data, reports, teams, computed_at, start, end)
     unit_ids = [int(key[2:]) for key in tallies if key.startswith("u:")]
     units = {
         pk: UnitRef(pk, name, level)
         for pk, name, level in DispatchingUnit.objects.filter(pk__in=unit_ids).values_list("pk", "name", "level")
     }
-    shown = _shown_indicators(indicator_catalogue(), cut, tallies.values())
-    chosen = _pick_indicator(shown, indicator)
 
     def entry(cls, rank, tally, **identity):
         value = tally.value(chosen.id) if chosen else Decimal(0)
@@ -700,10 +753,9 @@ def stats_units(*, cut: Cut, indicator: str | None = None, limit: int | None = N
         for unit_id in sorted(unit_ids, key=lambda pk: units[pk].name if pk in units else "")
     ]
     level_items = [(level, tallies[f"l:{level}"]) for level in UnitLevel.values if f"l:{level}" in tallies]
-    period_start = min((t.period_start for t in tallies.values() if t.period_start), default=None)
     return UnitComparison(
         cut=cut,
-        period=period_of(cut.kind, cut.period_end, batch=cut.batch, start=period_start),
+        period=cut.period(tallies.values()),
         indicator=chosen,
         indicators=shown,
         unit_total=len(unit_items),

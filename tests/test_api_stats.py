@@ -275,8 +275,23 @@ def test_it_names_every_period_kind(api, county_admin, story):
     assert labels["month"]["label"] == "2025年11月"
     assert (labels["quarter"]["label"], labels["quarter"]["end"]) == ("2025年第四季度", "2025-12")
     assert labels["year"]["label"] == "2025年"
-    assert labels["btd"]["label"] == "第十批累计（截至2025年11月）" and labels["btd"]["start"] == "2025-11"
-    assert figures(get(client, "totals", kind="btd", period="2025-12", batch=story.batch10.pk))["P02"]["value"] == "11"
+    assert labels["btd"]["label"] == "第十批累计（截至2026年1月）" and labels["btd"]["start"] == "2025-11"
+
+
+def test_it_counts_each_batch_to_date_and_all_batches_since_the_first(api, county_admin, story):
+    """Batch-to-date is one row per batch (to this month, or the batch's end): `period` does not apply."""
+    client = api(county_admin)
+    tenth = get(client, "totals", kind="btd", batch=story.batch10.pk, period="2025-11")
+    everything = get(client, "totals", kind="btd")
+
+    batch10_months = [NOV, DEC]
+    assert Decimal(figures(tenth)["P02"]["value"]) == story.expected(
+        "P02", prefix="540103", months=batch10_months, batch=story.batch10
+    )
+    assert figures(tenth)["F04"]["value"] == "28"  # 18 (December) + 10 (November, the other team's latest)
+    assert figures(everything)["P02"]["value"] == "21" and figures(everything)["F04"]["value"] == "56"
+    assert everything["period"]["label"] == "各批次累计（截至2026年1月）" and everything["period"]["start"] == "2024-11"
+    assert everything["freshness"]["rows"] == 2
 
 
 # -- breakdown -------------------------------------------------------------------------------------------------------
@@ -537,7 +552,7 @@ QUERIES = {
     "totals": REQUEST + 4,  # area path, latest month, rows, indicators
     "breakdown": REQUEST + 5,  # area path, latest month, rows, indicators, child areas
     "trend": REQUEST + 4,  # area path, latest month, indicators, rows
-    "units": REQUEST + 5,  # area path, latest month, rows, unit names, indicators
+    "units": REQUEST + 6,  # area path, latest month, unit-level rows, indicators, unit rows, unit names
     "completeness": REQUEST + 4,  # area path, months stored, rows, child areas
 }
 

@@ -15,6 +15,7 @@ NAV_ITEMS: tuple[tuple[str, str, tuple[Action, ...]], ...] = (
     ("工作日志", "reports:activity_list", (Action.LOG_ACTIVITY, Action.VIEW)),
     ("月报", "reports:report_list", (Action.VIEW,)),
     ("审核", "reports:review_queue", (Action.REVIEW_REPORT,)),
+    ("统计", "reports:dashboard", (Action.VIEW,)),
     ("请假", "teams:leave_list", (Action.REQUEST_LEAVE, Action.DECIDE_LEAVE, Action.VIEW_HISTORY)),
     ("指标目录", "reports:indicator_list", (Action.ADMINISTER,)),
     ("通知", "reports:notifications", (Action.VIEW,)),
@@ -33,6 +34,17 @@ def unread_notifications(user) -> int:
 NAV_COUNTS = {"reports:notifications": unread_notifications}
 
 
+def statistics_allowed(user) -> bool:
+    """Statistics are for area-bound users and unit liaisons; team roles (who also VIEW) have their reports."""
+    from reports.stats import stats_allowed
+
+    return stats_allowed(user)
+
+
+# Links that need more than an action: a further check on the user.
+NAV_CHECKS = {"reports:dashboard": statistics_allowed}
+
+
 def _link(label: str, url: str, path: str) -> dict[str, object]:
     current = path == url if url == "/" else path.startswith(url)
     return {"label": label, "url": url, "current": current}
@@ -46,6 +58,8 @@ def navigation(request):
     items = []
     for label, name, actions in NAV_ITEMS:
         if actions and not any(user_can(user, action) for action in actions):
+            continue
+        if name in NAV_CHECKS and not NAV_CHECKS[name](user):
             continue
         try:
             url = reverse(name)
