@@ -668,7 +668,12 @@ def stats_trend(*, cut: Cut, indicator: str | None) -> Trend:
         if months
         else Figure.objects.none()
     )
-    tallies = _tally_by(rows.only(*_ROW_FIELDS), key=lambda row: row.period_end)
+    tallies: dict[datetime.date, Tally] = {}
+    for pair, reports, teams, computed_at, start, end in rows.values_list(
+        JsonMember("data", str(chosen.id)), "report_count", "team_count", "computed_at", "period_start", "period_end"
+    ):
+        data = {chosen.id: pair} if pair else {}
+        tallies.setdefault(end, Tally()).add_data(data, reports, teams, computed_at, start, end)
     points = []
     for month in months:
         tally = tallies.get(month)

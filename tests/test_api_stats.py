@@ -390,6 +390,14 @@ def test_it_compares_units_across_the_region(api, region_admin, story):
     assert values == {"自治区党委组织部": "113", "拉萨市委组织部": "7", "拉萨市堆龙德庆区统计局": "8"}
 
 
+def test_it_lists_only_the_top_units_when_asked(api, region_admin, story):
+    body = get(api(region_admin), "units", indicator="P02", limit=1)
+
+    assert body["unit_total"] == 3
+    assert [(unit["name"], unit["value"]) for unit in body["units"]] == [("自治区党委组织部", "113")]
+    assert "values" not in body["units"][0] and body["levels"][0]["values"]["P02"] == "113"
+
+
 def test_it_refuses_units_below_county_level(api, county_admin, story):
     assert "area" in get(api(county_admin), "units", expect=400, area="540103001")
 

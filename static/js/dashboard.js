@@ -469,10 +469,14 @@
     }
     if (options.units.length) {
       var unit = find("unit");
+      if (options.unit_levels.length) {
+        // A liaison who is also bound to an area may look at all units there.
+        unit.appendChild(option("", "全部单位", false));
+      }
       options.units.forEach(function (item) {
         unit.appendChild(option(String(item.id), item.name, false));
       });
-      find("unit-field").hidden = options.units.length < 2;
+      find("unit-field").hidden = unit.options.length < 2;
     }
     fillIndicatorSelect(find("trend-indicator"), options.indicators, state.trendIndicator);
     find("completeness-section").hidden = !options.completeness;
@@ -485,7 +489,7 @@
     find("batch").value = state.batch;
     find("unit-level").value = state.unitLevel;
     if (options.units.length) {
-      find("unit").value = state.unit || String(options.units[0].id);
+      find("unit").value = state.unit || (options.unit_levels.length ? "" : String(options.units[0].id));
     }
   }
 
@@ -1014,10 +1018,6 @@
           busy(part, false);
         }
       });
-  }
-
-  function unitCut() {
-    return Boolean(state.unit || state.unitLevel || options.units.length);
   }
 
   function loadRanked(current) {
