@@ -496,7 +496,11 @@
   // -- rendering: totals --------------------------------------------------------------------------------------------
 
   function describeCut(body) {
-    var parts = [body.area.name, body.period.label, body.batch ? body.batch.name : "全部批次"];
+    var parts = [body.area.name, body.period.label];
+    if (body.period.kind !== "btd") {
+      // Batch-to-date names its batch (or 各批次) already.
+      parts.push(body.batch ? body.batch.name : "全部批次");
+    }
     if (body.unit) {
       parts.push(body.unit.name);
     } else if (body.unit_level_display) {
