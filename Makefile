@@ -28,12 +28,14 @@ static/vendor/.installed: node_modules/.installed scripts/vendor.mjs
 
 install: $(VENV)/.installed static/vendor/.installed
 
-# Migrate, load the real geography and the indicator catalogue, seed the demo once, print the demo users.
+# Migrate, load the real geography and the indicator catalogue, seed the demo and compute its statistics once
+# (about 3 minutes on the first start), print the demo users.
 serve-prepare: install
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py import_areas
 	$(PY) manage.py import_indicators
 	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py rollup_rebuild --if-empty
 	$(PY) manage.py demo_users
 
 run: serve-prepare

@@ -4,6 +4,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from reports.completeness import completeness_rebuild
+from reports.models import Figure
 from reports.rollup import rebuild_batch
 from teams.models import Batch
 
@@ -13,8 +14,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--batch", type=int, help="只重算该批次（批次序号，如 10）")
+        parser.add_argument("--if-empty", action="store_true", help="已有统计数时跳过（演示启动时用）")
 
-    def handle(self, *args, batch: int | None, **options):
+    def handle(self, *args, batch: int | None, if_empty: bool, **options):
+        if if_empty and Figure.objects.exists():
+            self.stdout.write("已有统计数，跳过重算。")
+            return
         batches = Batch.objects.order_by("number")
         if batch is not None:
             batches = batches.filter(number=batch)
