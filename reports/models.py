@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from reports.choices import ActivitySource, Category, ReportStatus, TimeAggregation, ValueType
-from zhucun.scope import ScopedQuerySet
+from zhucun.scope import Action, Scope, ScopedQuerySet
 
 # Report values: up to 99,999,999,999,999.99 with 2 decimals (money in yuan).
 VALUE_MAX_DIGITS = 16
@@ -396,6 +396,19 @@ class Notification(models.Model):
         return self.title
 
 
+class FigureQuerySet(ScopedQuerySet):
+    """Area-bound users reach their subtrees (every unit cut); a liaison its own unit's cuts in any area;
+    team roles no statistics."""
+
+    area_path = "area_code"
+
+    def scope_q(self, scope: Scope, action: Action) -> Q:
+        q = super().scope_q(scope, action)
+        if scope.unit_ids:
+            q |= Q(unit_key__in=[f"u:{unit_id}" for unit_id in scope.unit_ids])
+        return q
+
+
 class Figure(models.Model):
     """统计数: the rollup store. One row per batch, period, area and unit cut, holding every indicator's figure
     of that cut: `data` maps indicator id → [value as a decimal string, reports counted].
@@ -424,6 +437,8 @@ class Figure(models.Model):
     report_count = models.PositiveIntegerField("计入月报数", default=0)
     team_count = models.PositiveIntegerField("计入工作队数", default=0)
     computed_at = models.DateTimeField("计算时间")
+
+    objects = FigureQuerySet.as_manager()
 
     class Meta:
         verbose_name = "统计数"
@@ -466,6 +481,12 @@ class FigureCheck(models.Model):
         return f"{self.started_at:%Y-%m-%d %H:%M} 差异 {self.differences}"
 
 
+class CompletenessQuerySet(ScopedQuerySet):
+    """Counted per area only: area-bound users reach their subtrees."""
+
+    area_path = "area_code"
+
+
 class Completeness(models.Model):
     """Reporting completeness of one area in one month: 应报 (teams active that month), 已报 (submitted or
     approved), 已审, 逾期 (submitted after the due date, or not submitted and past it), 未报. Counting only
@@ -480,6 +501,8 @@ class Completeness(models.Model):
     late = models.PositiveIntegerField("逾期", default=0)
     missing = models.PositiveIntegerField("未报", default=0)
     computed_at = models.DateTimeField("计算时间")
+
+    objects = CompletenessQuerySet.as_manager()
 
     class Meta:
         verbose_name = "报送完成情况"

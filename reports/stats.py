@@ -6,9 +6,10 @@ ancestors (one query, which also proves the area exists), the latest month with 
 names (indicators, areas or units) in one query each.
 
 Scope. Statistics are for the users bound to an area (region, prefecture and county admins, auditors) and for unit
-liaisons; team roles read their own reports on the report pages and get 403 here. `figures_visible_to` is the one
-place that turns a user into a filter on the store: an area-bound user sees the rows of areas within their prefixes
-(all unit cuts), a liaison the rows "u:<their unit>" (in any area, down to county level, the depth of unit cuts).
+liaisons; team roles read their own reports on the report pages and get 403 here. The store's querysets
+(`Figure.objects.within_scope`, the mechanism of zhucun/scope.py) turn a user into a filter on the store: an
+area-bound user sees the rows of areas within their prefixes (all unit cuts), a liaison the rows "u:<their unit>"
+(in any area, down to county level, the depth of unit cuts).
 Every query below starts from it, so no parameter can reach another county's figure; the parameters are checked
 first only to answer 404 (an area outside the scope) or 400 (a filter value the user may not use) instead of zeros.
 
@@ -34,7 +35,7 @@ from teams.choices import UnitLevel
 from teams.models import Batch, DispatchingUnit
 from villages.choices import LEVEL_BY_LENGTH, AreaLevel
 from villages.models import Area
-from zhucun.scope import Action, Scope, area_q, scope_for
+from zhucun.scope import Action, Scope, scope_for
 
 AREA_LENGTHS = (2, 4, 6, 9, 12)
 UNIT_CUT_MAX_LENGTH = 6  # the rollup cuts units and unit levels down to county level
@@ -65,23 +66,6 @@ def stats_allowed(user) -> bool:
 
 def _unit_key(unit_id: int) -> str:
     return f"u:{unit_id}"
-
-
-def figures_visible_to(scope: Scope) -> QuerySet[Figure]:
-    """Store rows the scope reaches: its areas' subtrees (every unit cut), and its units' own cuts anywhere."""
-    if scope.everything:
-        return Figure.objects.all()
-    q = area_q("area_code", scope.area_prefixes)
-    if scope.unit_ids:
-        q |= Q(unit_key__in=[_unit_key(unit_id) for unit_id in scope.unit_ids])
-    return Figure.objects.filter(q)
-
-
-def completeness_visible_to(scope: Scope) -> QuerySet[Completeness]:
-    """Completeness is per area only (all units): areas within the scope's prefixes."""
-    if scope.everything:
-        return Completeness.objects.all()
-    return Completeness.objects.filter(area_q("area_code", scope.area_prefixes))
 
 
 def _covers(scope: Scope, code: str) -> bool:
@@ -337,7 +321,7 @@ def stats_cut(
         batch=batch_obj,
         unit=unit_ref,
         unit_level=unit_level or None,
-        figures=figures_visible_to(scope),
+        figures=Figure.objects.within_scope(scope),
     )
     cut.latest_month = (
         cut.rows(months=True)
@@ -838,7 +822,7 @@ def stats_completeness(
     area_ref, path = _area_path(scope, area or None)
     if not _covers(scope, area_ref.code):
         raise Http404("该地区不在您的范围内。")
-    visible = completeness_visible_to(scope)
+    visible = Completeness.objects.within_scope(scope)
     if chosen is None:
         this_month = month_start(timezone.localdate())
         stored = sorted(visible.filter(area_code=area_ref.code).values_list("month", flat=True))

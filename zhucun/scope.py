@@ -159,7 +159,10 @@ class ScopedQuerySet(models.QuerySet):
         return q
 
     def visible_to(self, user, action: Action = Action.VIEW) -> "ScopedQuerySet":
-        scope = scope_for(user, action)
+        return self.within_scope(scope_for(user, action), action)
+
+    def within_scope(self, scope: Scope, action: Action = Action.VIEW) -> "ScopedQuerySet":
+        """The rows a computed scope reaches (for code that already holds the user's Scope)."""
         if scope.everything:
             return self
         if scope.is_empty:
