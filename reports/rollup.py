@@ -101,32 +101,33 @@ teams AS (
     WHERE t.batch_id = %s {team_filter}
 ),
 approved AS (
-    SELECT r.id, r.team_id, r.month FROM reports_monthlyreport r JOIN teams t ON t.id = r.team_id
+    SELECT r.id, r.team_id, r.month, t.village_id, t.unit_cut, t.level_cut
+    FROM reports_monthlyreport r JOIN teams t ON t.id = r.team_id
     WHERE r.status = '{ReportStatus.APPROVED}'
 ),
 sum_values AS (
-    SELECT p.kind, p.p_start, p.p_end, a.team_id, v.indicator_id, SUM(v.value) AS value, COUNT(*) AS reports
+    SELECT p.kind, p.p_start, p.p_end, v.indicator_id, SUM(v.value) AS value, COUNT(*) AS reports,
+           a.village_id, a.unit_cut, a.level_cut
     FROM periods p
     JOIN approved a ON a.month >= p.p_start AND a.month <= p.p_end
     JOIN reports_reportvalue v ON v.report_id = a.id AND v.value IS NOT NULL
     JOIN reports_indicator i ON i.id = v.indicator_id AND i.time_aggregation = 'sum'
-    GROUP BY p.kind, p.p_start, p.p_end, a.team_id, v.indicator_id
+    GROUP BY p.kind, p.p_start, p.p_end, a.team_id, v.indicator_id, a.village_id, a.unit_cut, a.level_cut
 ),
 latest_ranked AS (
-    SELECT p.kind, p.p_start, p.p_end, a.team_id, v.indicator_id, v.value,
+    SELECT p.kind, p.p_start, p.p_end, v.indicator_id, v.value, a.village_id, a.unit_cut, a.level_cut,
            ROW_NUMBER() OVER (PARTITION BY p.kind, p.p_end, a.team_id, v.indicator_id ORDER BY a.month DESC) AS rn
     FROM periods p
     JOIN approved a ON a.month >= p.p_start AND a.month <= p.p_end
     JOIN reports_reportvalue v ON v.report_id = a.id AND v.value IS NOT NULL
     JOIN reports_indicator i ON i.id = v.indicator_id AND i.time_aggregation = 'latest'
 ),
+-- A team's village, unit and unit level travel with its reports, so the per-indicator stream needs no join.
 team_values AS (
-    SELECT x.kind, x.p_start, x.p_end, x.indicator_id, x.value, x.reports, t.village_id, t.unit_cut, t.level_cut
-    FROM (
-        SELECT kind, p_start, p_end, team_id, indicator_id, value, reports FROM sum_values
-        UNION ALL
-        SELECT kind, p_start, p_end, team_id, indicator_id, value, 1 FROM latest_ranked WHERE rn = 1
-    ) x JOIN teams t ON t.id = x.team_id
+    SELECT kind, p_start, p_end, indicator_id, value, reports, village_id, unit_cut, level_cut FROM sum_values
+    UNION ALL
+    SELECT kind, p_start, p_end, indicator_id, value, 1, village_id, unit_cut, level_cut
+    FROM latest_ranked WHERE rn = 1
 ),
 {_ladders("team_values", "indicator_id", "SUM(value) AS value, SUM(reports) AS reports")},
 indicator_cuts AS ({_union("team_values", "indicator_id, value, reports")}),
