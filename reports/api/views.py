@@ -388,12 +388,7 @@ class MonthlyReportViewSet(
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        report = self.get_object()
-        expected = self.expected_version(report)
-        form = ReportApproveSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        workflow.report_approve(actor=request.user, report=report, expected_version=expected, **form.validated_data)
-        return self.report_response(report.pk)
+        return self.review_step(request, ReportApproveSerializer, workflow.report_approve)
 
     @extend_schema(
         request=ReportReturnSerializer,
@@ -404,12 +399,7 @@ class MonthlyReportViewSet(
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_(self, request, pk=None):
         """Send it back with a reason: overall (`comment`) and/or on values (`value_comments`: code → text)."""
-        report = self.get_object()
-        expected = self.expected_version(report)
-        form = ReportReturnSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        workflow.report_return(actor=request.user, report=report, expected_version=expected, **form.validated_data)
-        return self.report_response(report.pk)
+        return self.review_step(request, ReportReturnSerializer, workflow.report_return)
 
     @extend_schema(
         request=ReportReopenSerializer,
@@ -419,11 +409,15 @@ class MonthlyReportViewSet(
     )
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
+        return self.review_step(request, ReportReopenSerializer, workflow.report_reopen)
+
+    def review_step(self, request, serializer_class, step):
+        """The county's transitions: the object (404/403), If-Match (412), the body (400), the workflow step."""
         report = self.get_object()
         expected = self.expected_version(report)
-        form = ReportReopenSerializer(data=request.data)
+        form = serializer_class(data=request.data)
         form.is_valid(raise_exception=True)
-        workflow.report_reopen(actor=request.user, report=report, expected_version=expected, **form.validated_data)
+        step(actor=request.user, report=report, expected_version=expected, **form.validated_data)
         return self.report_response(report.pk)
 
     @extend_schema(request=ApproveManySerializer, responses=ApproveManyResultSerializer, summary="批量审核通过")
