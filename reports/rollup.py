@@ -26,7 +26,7 @@ from django.utils import timezone
 from reports.choices import ReportStatus
 from reports.models import Figure, MonthlyReport
 from reports.periods import add_months, half_year_period, month_start, quarter_period, year_period
-from teams.models import Batch
+from teams.models import Batch, WorkTeam
 
 AREA_LENGTHS = (2, 4, 6, 9, 12)
 UNIT_CUT_MAX_LENGTH = 6  # unit and unit-level cuts exist for region, prefecture and county
@@ -281,46 +281,37 @@ def _replace(batch: Batch, period: PeriodKey, area_code: str, unit_key: str, dat
 
 @transaction.atomic
 def refresh_for_report(report: MonthlyReport) -> int:
-    """Recompute every figure one report touches. Returns the number of rows written or removed."""
-    team = report.team
-    batch = team.batch
-    county = team.village_id[:6]
-    periods = periods_containing(batch, report.month)
+    """Recompute every figure one report touches: for each period containing its month, the village,
+    township and county of its team (from the source: the county's teams), then the prefecture and the
+    region (from their children rows); in the all-units cut and the team's unit and unit-level cuts.
+    Returns the number of rows written or removed."""
+    team = WorkTeam.objects.select_related("batch", "unit").get(pk=report.team_id)
+    batch, village = team.batch, team.village_id
+    cuts = ("", f"u:{team.unit_id}", f"l:{team.unit.level}")
+    below = [(village, ""), (village[:9], ""), (village[:6], ""), (village[:6], cuts[1]), (village[:6], cuts[2])]
     _lock_batch(batch)
     touched = 0
-    for period in periods:
-        # The county's rows (village, township, county; per unit and unit level) from the source.
-        fresh = {(row[3], row[5]): row for row in fresh_rows(batch=batch, periods=[period], team_prefix=county)}
-        stored = Figure.objects.filter(
-            batch=batch, kind=period.kind, period_end=period.end, area_code__startswith=county
-        ).values_list("area_code", "unit_key")
-        for area_code, unit_key in set(stored) | set(fresh):
+    for period in periods_containing(batch, report.month):
+        fresh = {
+            (row[3], row[5]): row
+            for row in fresh_rows(batch=batch, periods=[period], team_prefix=village[:6])
+            if (row[3], row[5]) in below
+        }
+        for area_code, unit_key in below:
             row = fresh.get((area_code, unit_key))
-            if row is None:
-                _replace(batch, period, area_code, unit_key, {}, 0, 0)
-            else:
-                _replace(batch, period, area_code, unit_key, row[6], row[7], row[8])
+            _replace(batch, period, area_code, unit_key, *(row[6:9] if row else ({}, 0, 0)))
             touched += 1
-        # The prefecture from its counties, the region from its prefectures, for every unit cut seen.
-        for parent, child_length in ((county[:4], 6), (county[:2], 4)):
-            children = Figure.objects.filter(
-                batch=batch,
-                kind=period.kind,
-                period_end=period.end,
-                area_level=child_length,
-                area_code__startswith=parent,
-            )
-            by_cut: dict[str, list[Figure]] = {}
-            for child in children:
-                by_cut.setdefault(child.unit_key, []).append(child)
-            stale = set(
-                Figure.objects.filter(
-                    batch=batch, kind=period.kind, period_end=period.end, area_code=parent
-                ).values_list("unit_key", flat=True)
-            )
-            for unit_key in stale | set(by_cut):
-                data, reports, teams = _sum_rows(by_cut.get(unit_key, []))
-                _replace(batch, period, parent, unit_key, data, reports, teams)
+        for parent, child_length in ((village[:4], 6), (village[:2], 4)):
+            for unit_key in cuts:
+                children = Figure.objects.filter(
+                    batch=batch,
+                    kind=period.kind,
+                    period_end=period.end,
+                    unit_key=unit_key,
+                    area_level=child_length,
+                    area_code__startswith=parent,
+                )
+                _replace(batch, period, parent, unit_key, *_sum_rows(list(children)))
                 touched += 1
     return touched
 
