@@ -513,13 +513,17 @@
     if (!freshness.computed_at) {
       return "暂无统计数（尚无已审核的月报）。";
     }
-    var at = new Date(freshness.computed_at);
-    var pad = function (n) {
-      return (n < 10 ? "0" : "") + n;
-    };
+    // Beijing time whatever the browser's clock says: the region works on Asia/Shanghai.
+    var parts = {};
+    new Intl.DateTimeFormat("zh-CN", {
+      timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", hour12: false
+    }).formatToParts(new Date(freshness.computed_at)).forEach(function (part) {
+      parts[part.type] = part.value;
+    });
     return (
-      "数据计算于 " + at.getFullYear() + "-" + pad(at.getMonth() + 1) + "-" + pad(at.getDate()) + " " +
-      pad(at.getHours()) + ":" + pad(at.getMinutes()) + "（只计已审核的月报）"
+      "数据计算于 " + parts.year + "-" + parts.month + "-" + parts.day + " " + parts.hour + ":" + parts.minute +
+      "（北京时间，只计已审核的月报）"
     );
   }
 
