@@ -111,7 +111,8 @@ sum_values AS (
     FROM periods p
     JOIN approved a ON a.month >= p.p_start AND a.month <= p.p_end
     JOIN reports_reportvalue v ON v.report_id = a.id AND v.value IS NOT NULL
-    JOIN reports_indicator i ON i.id = v.indicator_id AND i.time_aggregation = 'sum'
+    -- Unary plus keeps SQLite off the indicator index: the reports (few, for one county) drive the join.
+    JOIN reports_indicator i ON i.id = +v.indicator_id AND i.time_aggregation = 'sum'
     GROUP BY p.kind, p.p_start, p.p_end, a.team_id, v.indicator_id, a.village_id, a.unit_cut, a.level_cut
 ),
 latest_ranked AS (
@@ -120,7 +121,7 @@ latest_ranked AS (
     FROM periods p
     JOIN approved a ON a.month >= p.p_start AND a.month <= p.p_end
     JOIN reports_reportvalue v ON v.report_id = a.id AND v.value IS NOT NULL
-    JOIN reports_indicator i ON i.id = v.indicator_id AND i.time_aggregation = 'latest'
+    JOIN reports_indicator i ON i.id = +v.indicator_id AND i.time_aggregation = 'latest'
 ),
 -- A team's village, unit and unit level travel with its reports, so the per-indicator stream needs no join.
 team_values AS (
