@@ -34,13 +34,14 @@ def send_reminders() -> int:
     soft_time_limit=300,
     time_limit=360,
 )
-def refresh_figures_for_report(report_id: int) -> int:
-    """The figures and the completeness one report touches, after its approval, return or reopening."""
+def refresh_figures_for_report(report_id: int, figures: bool = True) -> int:
+    """The completeness of the report's month, and (after an approval, return or reopening, not after a
+    submission) the figures the report touches."""
     report = MonthlyReport.objects.select_related("team__batch").filter(pk=report_id).first()
     if report is None:
         return 0
     completeness_refresh(report.month)
-    return refresh_for_report(report)
+    return refresh_for_report(report) if figures else 0
 
 
 @shared_task(soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300)

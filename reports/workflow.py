@@ -40,7 +40,7 @@ HISTORY_MONTHS = 12
 # Called with a report's id after a transition that changes what the statistics count (submit changes the
 # completeness; approve, return and reopen the figures too). reports.apps registers the statistics job here,
 # so this module does not import the statistics code.
-after_review_hooks: list[Callable[[int], None]] = []
+after_review_hooks: list[Callable[..., None]] = []  # hook(report_id, *, figures: bool)
 
 
 class ReportConflict(Exception):
@@ -308,13 +308,13 @@ def report_submit(*, actor, report: MonthlyReport, expected_version: int | None 
         submitted_by=actor,
     )
     _record(report, ReportEvent.Kind.SUBMITTED, actor, from_status)
-    _after_review(report)  # completeness counts it as submitted now
+    _after_review(report, figures=False)  # the completeness counts it as submitted; no figure changes
     return report
 
 
-def _after_review(report: MonthlyReport) -> None:
+def _after_review(report: MonthlyReport, *, figures: bool = True) -> None:
     for hook in after_review_hooks:
-        transaction.on_commit(lambda hook=hook: hook(report.pk))
+        transaction.on_commit(lambda hook=hook: hook(report.pk, figures=figures))
 
 
 @transaction.atomic

@@ -236,16 +236,22 @@ def test_it_approves_several_and_reports_the_ones_taken_already(nanga_team, nang
 def test_it_runs_the_rollup_hook_only_after_the_transaction_commits(
     nanga_team, nanga_leader, county_admin, django_capture_on_commit_callbacks
 ):
-    seen: list[int] = []
-    after_review_hooks.append(seen.append)
+    seen: list[tuple[int, bool]] = []
+
+    def hook(report_id: int, *, figures: bool) -> None:
+        seen.append((report_id, figures))
+
+    after_review_hooks.append(hook)
     try:
-        report = submitted_report(nanga_team, nanga_leader)
+        with django_capture_on_commit_callbacks(execute=True):
+            report = submitted_report(nanga_team, nanga_leader)
+        assert seen == [(report.pk, False)]  # a submission changes the completeness, not the figures
         with django_capture_on_commit_callbacks(execute=True):
             report_approve(actor=county_admin, report=report)
-            assert seen == []
-        assert seen == [report.pk]
+            assert len(seen) == 1
+        assert seen == [(report.pk, False), (report.pk, True)]
     finally:
-        after_review_hooks.remove(seen.append)
+        after_review_hooks.remove(hook)
 
 
 def test_it_prefills_nothing_from_another_teams_activities(nanga_team):
