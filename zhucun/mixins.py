@@ -65,3 +65,22 @@ class ScopedViewSet(viewsets.GenericViewSet):
             check_action(request.user, self.scope_action(), obj)
         except PermissionDenied as error:
             raise ApiPermissionDenied(str(error)) from None
+
+
+class ServiceWriteMixin:
+    """API writes through the app's services: `create_service(actor=..., **data)` and
+    `update_service(actor=..., <update_argument>=instance, **data)`, named on the viewset with staticmethod.
+    The answer is the row read back through the viewset's own (scoped, annotated) queryset."""
+
+    create_service = None
+    update_service = None
+    update_argument = ""
+
+    def perform_create(self, serializer):
+        created = self.create_service(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=created.pk)
+
+    def perform_update(self, serializer):
+        target = {self.update_argument: serializer.instance}
+        updated = self.update_service(actor=self.request.user, **target, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=updated.pk)

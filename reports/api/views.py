@@ -64,7 +64,7 @@ from reports.selectors import (
 )
 from reports.workflow import ReportConflict
 from zhucun.api_views import ServiceErrorsMixin
-from zhucun.mixins import ScopedViewSet
+from zhucun.mixins import ScopedViewSet, ServiceWriteMixin
 from zhucun.scope import Action, user_can
 
 FORBIDDEN = "您没有权限执行此操作。"
@@ -112,6 +112,7 @@ class ActivityTypeViewSet(
 
 class IndicatorViewSet(
     ServiceErrorsMixin,
+    ServiceWriteMixin,
     UserActionMixin,
     CatalogueMixin,
     mixins.ListModelMixin,
@@ -137,15 +138,9 @@ class IndicatorViewSet(
     def get_queryset(self):
         return indicator_list() if user_can(self.request.user, Action.VIEW) else Indicator.objects.none()
 
-    def perform_create(self, serializer):
-        indicator = services.indicator_create(actor=self.request.user, **serializer.validated_data)
-        serializer.instance = self.get_queryset().get(pk=indicator.pk)
-
-    def perform_update(self, serializer):
-        indicator = services.indicator_update(
-            actor=self.request.user, indicator=serializer.instance, **serializer.validated_data
-        )
-        serializer.instance = self.get_queryset().get(pk=indicator.pk)
+    create_service = staticmethod(services.indicator_create)
+    update_service = staticmethod(services.indicator_update)
+    update_argument = "indicator"
 
     @extend_schema(request=IndicatorRetireSerializer, responses=IndicatorSerializer, summary="停用指标")
     @action(detail=True, methods=["post"])

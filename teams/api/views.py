@@ -36,7 +36,7 @@ from teams.filtersets import (
 from teams.models import Assignment, Batch, Cadre, DispatchingUnit, Leave, WorkTeam
 from teams.selectors import assignment_list, cadre_list, leave_list, team_list, unit_list
 from zhucun.api_views import ServiceErrorsMixin
-from zhucun.mixins import ScopedViewSet
+from zhucun.mixins import ScopedViewSet, ServiceWriteMixin
 from zhucun.scope import Action, user_can
 
 
@@ -68,6 +68,7 @@ class BatchViewSet(_ReadOnly):
 
 class WorkTeamViewSet(
     ServiceErrorsMixin,
+    ServiceWriteMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -84,13 +85,9 @@ class WorkTeamViewSet(
     def get_queryset(self):
         return team_list(user=self.request.user)
 
-    def perform_create(self, serializer):
-        team = services.team_create(actor=self.request.user, **serializer.validated_data)
-        serializer.instance = self.get_queryset().get(pk=team.pk)
-
-    def perform_update(self, serializer):
-        team = services.team_update(actor=self.request.user, team=serializer.instance, **serializer.validated_data)
-        serializer.instance = self.get_queryset().get(pk=team.pk)
+    create_service = staticmethod(services.team_create)
+    update_service = staticmethod(services.team_update)
+    update_argument = "team"
 
     @extend_schema(request=TeamSetLeaderSerializer, responses=WorkTeamSerializer, summary="设置或更换队长")
     @action(detail=True, methods=["post"], url_path="set-leader")
@@ -105,6 +102,7 @@ class WorkTeamViewSet(
 
 class CadreViewSet(
     ServiceErrorsMixin,
+    ServiceWriteMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -121,13 +119,9 @@ class CadreViewSet(
     def get_queryset(self):
         return cadre_list(user=self.request.user)
 
-    def perform_create(self, serializer):
-        cadre = services.cadre_create(actor=self.request.user, **serializer.validated_data)
-        serializer.instance = self.get_queryset().get(pk=cadre.pk)
-
-    def perform_update(self, serializer):
-        cadre = services.cadre_update(actor=self.request.user, cadre=serializer.instance, **serializer.validated_data)
-        serializer.instance = self.get_queryset().get(pk=cadre.pk)
+    create_service = staticmethod(services.cadre_create)
+    update_service = staticmethod(services.cadre_update)
+    update_argument = "cadre"
 
     @extend_schema(request=None, responses=IdNumberSerializer, summary="查看完整身份证号（留痕）")
     @action(detail=True, methods=["post"], url_path="reveal-id-number")
@@ -141,7 +135,12 @@ class CadreViewSet(
 
 
 class AssignmentViewSet(
-    ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet
+    ServiceErrorsMixin,
+    ServiceWriteMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    ScopedViewSet,
 ):
     """驻村任职: send a cadre to a team, record the end (期满/召回). Roles change through set-leader."""
 
@@ -152,9 +151,7 @@ class AssignmentViewSet(
     def get_queryset(self):
         return assignment_list(user=self.request.user)
 
-    def perform_create(self, serializer):
-        assignment = services.assignment_create(actor=self.request.user, **serializer.validated_data)
-        serializer.instance = self.get_queryset().get(pk=assignment.pk)
+    create_service = staticmethod(services.assignment_create)
 
     @extend_schema(request=AssignmentEndSerializer, responses=AssignmentSerializer, summary="结束任职（期满/召回）")
     @action(detail=True, methods=["post"])
@@ -167,7 +164,12 @@ class AssignmentViewSet(
 
 
 class LeaveViewSet(
-    ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet
+    ServiceErrorsMixin,
+    ServiceWriteMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    ScopedViewSet,
 ):
     """请假/轮休: the team leader requests, the county decides, the requester may cancel before it starts."""
 
@@ -184,9 +186,7 @@ class LeaveViewSet(
     def get_queryset(self):
         return leave_list(user=self.request.user)
 
-    def perform_create(self, serializer):
-        leave = services.leave_request(actor=self.request.user, **serializer.validated_data)
-        serializer.instance = self.get_queryset().get(pk=leave.pk)
+    create_service = staticmethod(services.leave_request)
 
     def _decided(self, leave: Leave) -> Response:
         return Response(self.get_serializer(self.get_queryset().get(pk=leave.pk)).data)
