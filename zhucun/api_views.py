@@ -48,14 +48,6 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
-class ServiceErrorsMixin:
-    """For API views that call services. Redundant once settings name `exception_handler` as
-    REST_FRAMEWORK["EXCEPTION_HANDLER"], harmless until then."""
-
-    def get_exception_handler(self):
-        return exception_handler
-
-
 # -- who am I -----------------------------------------------------------------------------------------------
 
 

@@ -44,6 +44,17 @@ from zhucun.models import UserRole
 SEED = 20260401
 DEMO_PASSWORD = "zhucun-demo-2026"  # noqa: S105 - printed on purpose: demo accounts only
 BATCH_MONTHS_BEFORE_TODAY = 7
+# The accounts with the printed password, one per role (and the outsider county of the stories).
+DEMO_USERNAMES = (
+    "region_admin",
+    "lhasa_admin",
+    "duilong_admin",
+    "biru_admin",
+    "auditor",
+    "unit_liaison",
+    "nanga_leader",
+    "nanga_member",
+)
 
 # Named places of the demo stories (SPEC.md / STYLE.md).
 REGION_CODE = "54"
@@ -613,18 +624,7 @@ def seed_demo(
 def demo_users() -> list[DemoUser]:
     """The demo accounts that exist in this database, for printing at start-up."""
     rows = (
-        UserRole.objects.filter(
-            user__username__in=[
-                "region_admin",
-                "lhasa_admin",
-                "duilong_admin",
-                "biru_admin",
-                "unit_liaison",
-                "nanga_leader",
-                "nanga_member",
-                "auditor",
-            ]
-        )
+        UserRole.objects.filter(user__username__in=DEMO_USERNAMES)
         .select_related("user", "area", "unit", "team")
         .order_by("user__id")
     )

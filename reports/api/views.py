@@ -63,7 +63,6 @@ from reports.selectors import (
     sole_team,
 )
 from reports.workflow import ReportConflict
-from zhucun.api_views import ServiceErrorsMixin
 from zhucun.mixins import ScopedViewSet, ServiceWriteMixin
 from zhucun.scope import Action, user_can
 
@@ -98,9 +97,7 @@ class CatalogueMixin:
 # -- the catalogue --------------------------------------------------------------------------------------------
 
 
-class ActivityTypeViewSet(
-    ServiceErrorsMixin, CatalogueMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
-):
+class ActivityTypeViewSet(CatalogueMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """活动类型 and the indicators each pre-fills. Read-only: region admins keep them in the Django admin."""
 
     queryset = ActivityType.objects.all()
@@ -111,7 +108,6 @@ class ActivityTypeViewSet(
 
 
 class IndicatorViewSet(
-    ServiceErrorsMixin,
     ServiceWriteMixin,
     UserActionMixin,
     CatalogueMixin,
@@ -166,7 +162,6 @@ class IndicatorViewSet(
 
 
 class ActivityViewSet(
-    ServiceErrorsMixin,
     UserActionMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -250,9 +245,7 @@ def conflict_body(report: MonthlyReport, message: str) -> dict:
     list=extend_schema(summary="月报列表"),
     retrieve=extend_schema(summary="月报详情（含各指标数值、流转记录、数值变更）", parameters=[ETAG]),
 )
-class MonthlyReportViewSet(
-    ServiceErrorsMixin, UserActionMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet
-):
+class MonthlyReportViewSet(UserActionMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """月报. The team leader opens (POST), saves (PATCH) and submits; the county approves, returns with comments
     or reopens an approved one with a reason. Transitions are explicit actions; nothing is deleted."""
 
@@ -441,7 +434,7 @@ class MonthlyReportViewSet(
         )
 
 
-class ReviewQueueViewSet(ServiceErrorsMixin, UserActionMixin, mixins.ListModelMixin, ScopedViewSet):
+class ReviewQueueViewSet(UserActionMixin, mixins.ListModelMixin, ScopedViewSet):
     """审核队列: the reports this user reviews, 已提交 ones by default, the longest-waiting first, each with its
     township, late flag and the number of indicators with warnings. For county (prefecture, region) admins."""
 
@@ -466,7 +459,7 @@ class ReviewQueueViewSet(ServiceErrorsMixin, UserActionMixin, mixins.ListModelMi
 # -- notifications --------------------------------------------------------------------------------------------
 
 
-class NotificationViewSet(ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """通知: the user's own inbox only (`?unread=true` for the unread ones), newest first."""
 
     queryset = Notification.objects.all()

@@ -35,12 +35,11 @@ from teams.filtersets import (
 )
 from teams.models import Assignment, Batch, Cadre, DispatchingUnit, Leave, WorkTeam
 from teams.selectors import assignment_list, cadre_list, leave_list, team_list, unit_list
-from zhucun.api_views import ServiceErrorsMixin
 from zhucun.mixins import ScopedViewSet, ServiceWriteMixin
 from zhucun.scope import Action, user_can
 
 
-class _ReadOnly(ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class _ReadOnly(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     pass
 
 
@@ -67,7 +66,6 @@ class BatchViewSet(_ReadOnly):
 
 
 class WorkTeamViewSet(
-    ServiceErrorsMixin,
     ServiceWriteMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -101,7 +99,6 @@ class WorkTeamViewSet(
 
 
 class CadreViewSet(
-    ServiceErrorsMixin,
     ServiceWriteMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -135,7 +132,6 @@ class CadreViewSet(
 
 
 class AssignmentViewSet(
-    ServiceErrorsMixin,
     ServiceWriteMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -164,7 +160,6 @@ class AssignmentViewSet(
 
 
 class LeaveViewSet(
-    ServiceErrorsMixin,
     ServiceWriteMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

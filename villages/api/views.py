@@ -5,11 +5,10 @@ from villages.api.serializers import AreaSerializer
 from villages.choices import AreaLevel
 from villages.filtersets import AreaFilterSet
 from villages.models import Area
-from zhucun.api_views import ServiceErrorsMixin
 from zhucun.mixins import ScopedViewSet
 
 
-class AreaViewSet(ServiceErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class AreaViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Areas of every level the user may see. Read-only: the tree is imported, not edited through the API."""
 
     queryset = Area.objects.all()
