@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "villages",
     "teams",
     "reports",
+    "exports",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +183,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"ReportStatusEnum": "reports.choices.ReportStatus"},
 }
 
+# Excel exports: finished files are kept this many hours, then the cleanup beat job deletes them.
+ZHUCUN_EXPORT_KEEP_HOURS = env_int("ZHUCUN_EXPORT_KEEP_HOURS", default=72, minimum=1, maximum=24 * 90)
+
 # Reporting rules.
 REPORT_DUE_DAY = env_int("REPORT_DUE_DAY", default=5, minimum=1, maximum=28)
 
@@ -221,4 +225,5 @@ CELERY_BEAT_SCHEDULE = {
         "task": "teams.tasks.sync_assignment_statuses",
         "schedule": crontab(minute=10, hour=0),
     },
+    "cleanup-exports": {"task": "exports.tasks.cleanup_exports", "schedule": crontab(minute=20)},
 }
