@@ -1,6 +1,6 @@
 """The REST API under /api/v1/ (namespace "api"). Router paths are plural kebab-case."""
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from reports.api.stats import (
@@ -58,4 +58,6 @@ urlpatterns = [
     path("stats/units/", StatsUnitsView.as_view(), name="stats-units"),
     path("stats/completeness/", StatsCompletenessView.as_view(), name="stats-completeness"),
     *router.urls,
+    # Excel exports and the cadre roster import (exports/api/).
+    path("", include("exports.api.urls")),
 ]

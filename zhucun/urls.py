@@ -8,6 +8,7 @@ urlpatterns = [
     path("villages/", include("villages.urls")),
     path("teams/", include("teams.urls")),
     path("reports/", include("reports.urls")),
+    path("exports/", include("exports.urls")),
     path("api/v1/", include("zhucun.api_urls")),
     path("api/", include("zhucun.api_docs_urls")),
     path("admin/", admin.site.urls),
