@@ -17,9 +17,10 @@ from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
+from django.http import Http404
 from django.utils import timezone
 
 from exports.builders import BUILDERS, BuildResult
@@ -35,6 +36,7 @@ EXPORT_DIR = "exports"
 DIRECT_KINDS = (ExportKind.SUMMARY, ExportKind.COMPLETENESS)
 FAILED_MESSAGE = "导出失败，请稍后重试；如仍失败请联系管理员。"
 TIMEOUT_MESSAGE = "导出超时未完成，请缩小地区或周期后重试。"
+NO_LONGER_ALLOWED = "您已没有导出这些数据的权限（角色或管理范围已变更）。"
 LOST_MESSAGE = "导出任务长时间未执行，已取消，请重新导出。"
 
 
@@ -157,6 +159,10 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
         # The parameters no longer hold (the user's roles changed since the job was queued).
         partial.unlink(missing_ok=True)
         _fail(job.pk, "；".join(error.messages)[:500])
+        return None
+    except (PermissionDenied, Http404):
+        partial.unlink(missing_ok=True)
+        _fail(job.pk, NO_LONGER_ALLOWED)
         return None
     except Exception:
         partial.unlink(missing_ok=True)
