@@ -8,7 +8,8 @@ an apostrophe in front does — so the text shows exactly as entered and stays t
 chose the quote-prefix style over a literal apostrophe in the value: the value people read, sort and copy stays
 the original. Numbers stay numbers (with number formats); only text goes through here.
 
-Characters XML cannot hold (other control characters) are dropped rather than failing the whole export.
+Characters XML cannot hold (other control characters) are dropped rather than failing the whole export; a carriage
+return is kept but, as everywhere in XML, reads back as a line feed.
 """
 
 import re
