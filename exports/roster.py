@@ -322,6 +322,7 @@ class CheckedRow:
     village: Area | None = None
     team: WorkTeam | None = None
     unit: DispatchingUnit | None = None
+    unit_name: str = ""
     cadre: dict = field(default_factory=dict)
     role: str = ""
     start_date: datetime.date | None = None
@@ -404,15 +405,45 @@ class RowChecker:
 
     def check(self, rows: list[ParsedRow]) -> list[CheckedRow]:
         checked = [self.check_row(row) for row in rows]
+        self.check_new_teams(checked)
         self.check_duplicates(checked)
         self.check_leaders(checked)
         return checked
+
+    def check_new_teams(self, rows: list[CheckedRow]) -> None:
+        """A village without a team in the batch gets one, sent by the unit its rows name (one row is enough; rows
+        that name another unit are errors). A cadre's home unit defaults to the team's unit."""
+        by_village: dict[str, list[CheckedRow]] = defaultdict(list)
+        for row in rows:
+            if row.village is not None and row.team is None:
+                by_village[row.village.code].append(row)
+        for members in by_village.values():
+            named = [row for row in members if row.unit_name]
+            if not named:
+                self.error(
+                    members[0].row,
+                    "unit",
+                    f"该村（居）在{self.batch.name}尚无工作队：请至少在其中一行填写派驻单位，以新建工作队。",
+                )
+                continue
+            first = named[0]
+            for row in named[1:]:
+                if row.unit_name != first.unit_name:
+                    self.error(
+                        row.row, "unit", f"同一村（居）的派驻单位应一致（第{first.row}行为“{first.unit_name}”）。"
+                    )
+            for row in members:
+                row.unit = first.unit
+        for row in rows:
+            if row.cadre.get("home_unit") is None:
+                row.cadre["home_unit"] = row.unit
 
     def check_row(self, row: ParsedRow) -> CheckedRow:
         result = CheckedRow(row.row)
         values = row.values
         result.village = self.village(row)
         unit_name = _text(values.get("unit"))
+        result.unit_name = unit_name
         if result.village is not None:
             result.team = self.teams.get(result.village.code)
             if result.team is not None:
@@ -423,9 +454,7 @@ class RowChecker:
                         f"该村（居）本批次的工作队由“{result.team.unit.name}”派驻，与所填派驻单位不符。",
                     )
                 result.unit = result.team.unit
-            elif not unit_name:
-                self.error(row.row, "unit", f"该村（居）在{self.batch.name}尚无工作队，请填写派驻单位以新建工作队。")
-        if unit_name and result.unit is None:
+        if unit_name and result.team is None:
             result.unit = self.unit(unit_name)
             if result.unit is None:
                 self.error(row.row, "unit", f"没有名为“{unit_name}”的派驻单位，请按系统中的单位名称填写。")
@@ -479,7 +508,7 @@ class RowChecker:
             self.error(row.row, "education", f"学历应为：{'、'.join(EDUCATION)}，或不填。")
         cadre["education"] = EDUCATION.get(education, "")
         home_unit_name = _text(values.get("home_unit"))
-        home_unit = self.unit(home_unit_name) if home_unit_name else result.unit
+        home_unit = self.unit(home_unit_name) if home_unit_name else None
         if home_unit_name and home_unit is None:
             self.error(row.row, "home_unit", f"没有名为“{home_unit_name}”的单位，请按系统中的单位名称填写。")
         cadre["home_unit"] = home_unit
