@@ -1,16 +1,24 @@
 """The rollup: approved report values → `Figure` rows for every area level, unit cut, batch and period.
 
-One set-based SQL statement computes a batch (or a part of it): team figures per period (a sum over the
-months, or the latest month's value, picked with ROW_NUMBER), then grouped by each area level (the code
-prefix at 2/4/6/9/12 digits) and unit cut ("" all units, "u:<id>", "l:<level>", the unit cuts down to
-county level), indicators folded into one JSON object per row. The same SQL serves SQLite (the demo) and
-PostgreSQL; only the JSON functions differ.
+What is stored, per batch and period (month, quarter, half-year, year, batch-to-date):
+- all units: every township, county, prefecture and the region (area codes of 9, 6, 4 and 2 digits);
+- each dispatching unit per county ("u:<id>"); a unit's prefecture and region figures are the sums of its
+  counties, added up when read (reports/stats.py);
+- each unit level ("l:<level>") per county, prefecture and region.
+A village is not stored: it has one team per batch, so its figure is that team's approved reports, added up
+when read (`village_figures`, two queries for a whole township).
+
+How: a pipeline of set-based statements over temporary tables (see `_Pipeline`): every report value is read
+once; calendar periods are chained (quarter from months, half from quarters, year from halves); "latest"
+indicators take each team's value whose next approved value lies beyond the period; each area level is grouped
+from the one below; all grouping on integers (values as cents). The same SQL serves SQLite (the demo) and
+PostgreSQL; only the JSON functions and a few casts differ.
 
 - `rebuild_batch` replaces a batch's rows in one transaction (DELETE + INSERT … SELECT).
-- `refresh_for_report` recomputes what one report touches: the periods containing its month, the rows of
-  its county computed from source, then its prefecture and the region summed from their children rows.
-  Recomputing from what is stored now, never adding deltas, makes it idempotent and order-free; a per-batch
-  advisory lock on PostgreSQL serializes concurrent refreshes of one batch.
+- `refresh_for_report` recomputes what one report touches: the periods containing its month, its township and
+  county rows computed from the source (the county's teams), then its prefecture and the region summed from
+  their children rows. Recomputing from what is stored now, never adding deltas, makes it idempotent and
+  order-free; a per-batch advisory lock on PostgreSQL serializes concurrent writers of one batch.
 - `compare_batch` recomputes a batch without writing and lists the rows that differ from the store.
 """
 
@@ -21,15 +29,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from reports.choices import ReportStatus
-from reports.models import Figure, MonthlyReport
+from reports.models import Figure, MonthlyReport, ReportValue
 from reports.periods import add_months, half_year_period, month_start, quarter_period, year_period
 from teams.models import Batch, WorkTeam
 
 AREA_LENGTHS = (2, 4, 6, 9, 12)
 UNIT_CUT_MAX_LENGTH = 6  # unit and unit-level cuts exist for region, prefecture and county
+UNIT_LENGTH = 6  # stored unit cuts: per county (above it, the sum of the unit's counties)
 
 
 @dataclass(frozen=True)
@@ -69,149 +79,355 @@ def periods_containing(batch: Batch, month: datetime.date) -> list[PeriodKey]:
 # -- the SQL ----------------------------------------------------------------------------------------------------
 
 
+def _cents(column: str) -> str:
+    """A report value as a whole number of cents (values have two decimal places): integer sums are exact and
+    several times faster than decimal ones. A figure must stay below 9.2 × 10^16 yuan."""
+    if connection.vendor == "postgresql":
+        return f"CAST({column} * 100 AS BIGINT)"
+    return f"CAST(ROUND({column} * 100) AS INTEGER)"
+
+
+def _bigint(expression: str) -> str:
+    """PostgreSQL sums integers into numeric; cast back so that the next stage sums integers again."""
+    return f"CAST({expression} AS BIGINT)" if connection.vendor == "postgresql" else expression
+
+
 def _json_functions() -> tuple[str, str]:
-    """(indicator object aggregate, empty object) for this database."""
+    """(indicator object aggregate over cells `c` holding cents, empty object) for this database."""
     if connection.vendor == "postgresql":
         return (
-            "jsonb_object_agg(f.indicator_id::text, jsonb_build_array(ROUND(f.value, 2)::text, f.reports))",
+            "jsonb_object_agg(CAST(c.ind AS TEXT), "
+            "jsonb_build_array(CAST(CAST(c.value AS NUMERIC(20, 2)) / 100 AS NUMERIC(20, 2))::text, c.n))",
             "'{}'::jsonb",
         )
     return (
-        "json_group_object(CAST(f.indicator_id AS TEXT), json_array(printf('%%.2f', f.value), f.reports))",
+        "json_group_object(CAST(c.ind AS TEXT), json_array("
+        "CAST(c.value / 100 AS TEXT) || '.' || SUBSTR('0' || CAST(ABS(c.value) % 100 AS TEXT), -2), c.n))",
         "'{}'",
     )
 
 
-def _figures_sql(*, periods: list[PeriodKey], team_prefix: str | None) -> str:
-    """SELECT kind, period_start, period_end, area_code, area_level, unit_key, data, report_count, team_count
-    for one batch, the given periods, and optionally only the teams under a code prefix.
+# -- the pipeline -----------------------------------------------------------------------------------------------
+#
+# A batch (or the teams under a code prefix) is computed by a few set-based statements into temporary tables
+# (`zr_*`, private to the connection, dropped at the end), each reading the one before:
+#
+#   zr_pkey    the periods, numbered (`pid`); zr_period: one row per (period, month it contains)
+#   zr_team    the batch's teams; zr_group: teams sharing an area at the finest stored level and a unit form a
+#              group `g` (a few thousand), the key of every aggregate below; each area level's code and the
+#              unit level are numbered too (zr_code, zr_level), so all grouping is on integers
+#   zr_rep     the approved reports, with the month of the team's next approved report (LEAD)
+#   zr_gm      "sum" indicators per group and month: the one pass over the report values
+#   zr_gp      every period per group: "sum" indicators chained month → quarter → half → year (each from the one
+#              before, never from the values again) and batch-to-date; "latest" indicators as each team's value
+#              whose next approved value lies beyond the period (or is absent), added up per group
+#   zr_gn      reports and teams per group and period (a team counts once: its last report in the period)
+#   zr_c_*     cells (period, area, unit cut, indicator) of each level and cut: the finest from the groups,
+#              each coarser one from the finer (a county from its townships), unit levels from units;
+#   zr_n_*     the same for the counts
+#
+# Each level's cells are then folded into one JSON object per row. Every report value is read once.
 
-    Team figures per period are computed once; villages group the teams, and every level above groups the
-    level below (township ← villages, county ← townships ...), so the big team-level rows are read three
-    times (all units, per unit, per unit level) instead of once per level and cut.
-    """
-    aggregate, empty = _json_functions()
-    values = ", ".join(["(%s, %s, %s)"] * len(periods))
-    team_filter = "AND t.village_id LIKE %s" if team_prefix else ""
-    sql = f"""
-WITH periods(kind, p_start, p_end) AS (VALUES {values}),
-teams AS (
-    SELECT t.id, t.village_id, 'u:' || CAST(t.unit_id AS TEXT) AS unit_cut, 'l:' || u.level AS level_cut
-    FROM teams_workteam t JOIN teams_dispatchingunit u ON u.id = t.unit_id
-    WHERE t.batch_id = %s {team_filter}
-),
-approved AS (
-    SELECT r.id, r.team_id, r.month, t.village_id, t.unit_cut, t.level_cut
-    FROM reports_monthlyreport r JOIN teams t ON t.id = r.team_id
-    WHERE r.status = '{ReportStatus.APPROVED}'
-),
-sum_values AS (
-    SELECT p.kind, p.p_start, p.p_end, v.indicator_id, SUM(v.value) AS value, COUNT(*) AS reports,
-           a.village_id, a.unit_cut, a.level_cut
-    FROM periods p
-    JOIN approved a ON a.month >= p.p_start AND a.month <= p.p_end
-    JOIN reports_reportvalue v ON v.report_id = a.id AND v.value IS NOT NULL
-    -- Unary plus keeps SQLite off the indicator index: the reports (few, for one county) drive the join.
-    JOIN reports_indicator i ON i.id = +v.indicator_id AND i.time_aggregation = 'sum'
-    GROUP BY p.kind, p.p_start, p.p_end, a.team_id, v.indicator_id, a.village_id, a.unit_cut, a.level_cut
-),
-latest_ranked AS (
-    SELECT p.kind, p.p_start, p.p_end, v.indicator_id, v.value, a.village_id, a.unit_cut, a.level_cut,
-           ROW_NUMBER() OVER (PARTITION BY p.kind, p.p_end, a.team_id, v.indicator_id ORDER BY a.month DESC) AS rn
-    FROM periods p
-    JOIN approved a ON a.month >= p.p_start AND a.month <= p.p_end
-    JOIN reports_reportvalue v ON v.report_id = a.id AND v.value IS NOT NULL
-    JOIN reports_indicator i ON i.id = +v.indicator_id AND i.time_aggregation = 'latest'
-),
--- A team's village, unit and unit level travel with its reports, so the per-indicator stream needs no join.
-team_values AS (
-    SELECT kind, p_start, p_end, indicator_id, value, reports, village_id, unit_cut, level_cut FROM sum_values
-    UNION ALL
-    SELECT kind, p_start, p_end, indicator_id, value, 1, village_id, unit_cut, level_cut
-    FROM latest_ranked WHERE rn = 1
-),
-{_ladders("team_values", "indicator_id", "SUM(value) AS value, SUM(reports) AS reports")},
-indicator_cuts AS ({_union("team_values", "indicator_id, value, reports")}),
-folded AS (
-    SELECT f.kind, f.p_end, f.area_code, f.unit_key, {aggregate} AS data
-    FROM indicator_cuts f GROUP BY f.kind, f.p_end, f.area_code, f.unit_key
-),
-team_reports AS (
-    SELECT p.kind, p.p_start, p.p_end, COUNT(*) AS report_count, 1 AS team_count, t.village_id, t.unit_cut,
-           t.level_cut
-    FROM periods p
-    JOIN approved a ON a.month >= p.p_start AND a.month <= p.p_end
-    JOIN teams t ON t.id = a.team_id
-    GROUP BY p.kind, p.p_start, p.p_end, a.team_id, t.village_id, t.unit_cut, t.level_cut
-),
-{_ladders("team_reports", "", "SUM(report_count) AS report_count, SUM(team_count) AS team_count")},
-counted AS ({_union("team_reports", "report_count, team_count")})
-SELECT n.kind, n.p_start, n.p_end, n.area_code, LENGTH(n.area_code), n.unit_key, COALESCE(f.data, {empty}),
-       n.report_count, n.team_count
-FROM counted n
-LEFT JOIN folded f ON f.kind = n.kind AND f.p_end = n.p_end AND f.area_code = n.area_code AND f.unit_key = n.unit_key
-"""
-    return sql
+Q_KINDS = (("quarter", "month"), ("half", "quarter"), ("year", "half"))
 
 
-CUTS = (("all", "''", AREA_LENGTHS[::-1]), ("unit", "unit_cut", (6, 4, 2)), ("level", "level_cut", (6, 4, 2)))
+class _Pipeline:
+    def __init__(self, batch: Batch, periods: list[PeriodKey], *, prefix: str | None, levels: tuple[int, ...]):
+        self.batch, self.periods, self.prefix = batch, periods, prefix
+        self.all_lengths = tuple(sorted((length for length in levels if length in AREA_LENGTHS), reverse=True))
+        self.level_lengths = tuple(length for length in (6, 4, 2) if length in levels and UNIT_LENGTH in levels)
+        self.lengths = tuple(sorted(set(self.all_lengths) | set(self.level_lengths), reverse=True))
+        self.first = self.lengths[0]
+        self.tables: list[str] = []
+        self._cut_tables: list[tuple[str, str, int]] = []
 
+    def _create(self, cursor, name: str, select: str, params: list | None = None) -> None:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {select}", params)
+        self.tables.append(name)
+        self._analyze(cursor, name)
 
-def _ladders(base: str, by: str, sums: str) -> str:
-    """For each cut, CTEs `<base>_<cut>_<length>`: the first groups the team rows by the code prefix at the
-    longest length, each next one groups the previous one (a county from its townships, not its teams)."""
-    ctes = []
-    extra = f", {by}" if by else ""
-    for cut, unit, lengths in CUTS:
-        source, area = base, "village_id"
-        for length in lengths:
-            name = f"{base}_{cut}_{length}"
-            # The all-units cut selects the constant: PostgreSQL wants every selected column grouped.
-            unit_select = f"{unit} AS unit_key" if source == base or unit == "''" else "unit_key"
-            unit_group = "" if unit == "''" else (f", {unit}" if source == base else ", unit_key")
-            ctes.append(
-                f"{name} AS (SELECT kind, p_start, p_end, SUBSTR({area}, 1, {length}) AS area_code, {unit_select}"
-                f"{extra}, {sums} FROM {source} GROUP BY kind, p_start, p_end, SUBSTR({area}, 1, {length})"
-                f"{unit_group}{extra})"
+    def _insert(self, cursor, name: str, select: str) -> None:
+        cursor.execute(f"INSERT INTO {name} {select}")
+
+    @staticmethod
+    def _analyze(cursor, name: str) -> None:
+        # Nothing analyzes temporary tables on its own; without statistics PostgreSQL expects every row to be its
+        # own group and sorts on disk instead of hashing in memory.
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {name}")
+
+    def build(self, cursor) -> None:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves on these short statements
+        self._periods(cursor)
+        self._teams(cursor)
+        self._reports(cursor)
+        self._sums(cursor)
+        self._group_periods(cursor)
+        self._counts(cursor)
+        self._ladders(cursor)
+
+    def drop(self, cursor) -> None:
+        for name in reversed(self.tables):
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        self.tables.clear()
+
+    def _periods(self, cursor) -> None:
+        for name, columns in (
+            ("zr_pkey", "pid INTEGER, kind VARCHAR(8), p_start DATE, p_end DATE"),
+            ("zr_period", "pid INTEGER, kind VARCHAR(8), p_end DATE, month DATE"),
+        ):
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
+            self.tables.append(name)
+        keys, months = [], []
+        for pid, period in enumerate(self.periods, start=1):
+            keys.append((pid, period.kind, period.start, period.end))
+            month = period.start
+            while month <= period.end:
+                months.append((pid, period.kind, period.end, month))
+                month = add_months(month, 1)
+        cursor.executemany("INSERT INTO zr_pkey (pid, kind, p_start, p_end) VALUES (%s, %s, %s, %s)", keys)
+        cursor.executemany("INSERT INTO zr_period (pid, kind, p_end, month) VALUES (%s, %s, %s, %s)", months)
+
+    def _teams(self, cursor) -> None:
+        prefix_filter = "AND t.village_id LIKE %s" if self.prefix else ""
+        params = [self.batch.pk] + ([f"{self.prefix}%"] if self.prefix else [])
+        self._create(
+            cursor,
+            "zr_team",
+            f"""SELECT t.id AS team_id, SUBSTR(t.village_id, 1, {self.first}) AS area, t.unit_id, u.level AS unit_level
+                FROM teams_workteam t JOIN teams_dispatchingunit u ON u.id = t.unit_id
+                WHERE t.batch_id = %s {prefix_filter}""",
+            params,
+        )
+        ranks = ", ".join(
+            f"DENSE_RANK() OVER (ORDER BY SUBSTR(area, 1, {length})) AS a{length}" for length in self.lengths
+        )
+        self._create(
+            cursor,
+            "zr_group",
+            f"""SELECT ROW_NUMBER() OVER (ORDER BY area, unit_id) AS g, area, unit_id,
+                       DENSE_RANK() OVER (ORDER BY unit_level) AS lv, unit_level, {ranks}
+                FROM (SELECT DISTINCT area, unit_id, unit_level FROM zr_team) d""",
+        )
+        self._create(
+            cursor,
+            "zr_code",
+            " UNION ".join(
+                f"SELECT DISTINCT {length} AS length, a{length} AS a, SUBSTR(area, 1, {length}) AS code FROM zr_group"
+                for length in self.lengths
+            ),
+        )
+        self._create(cursor, "zr_level", "SELECT DISTINCT lv, unit_level FROM zr_group")
+        self._create(
+            cursor,
+            "zr_team_g",
+            """SELECT t.team_id, g.g FROM zr_team t JOIN zr_group g ON g.area = t.area AND g.unit_id = t.unit_id""",
+        )
+
+    def _reports(self, cursor) -> None:
+        self._create(
+            cursor,
+            "zr_rep",
+            f"""SELECT r.id, r.team_id, t.g, r.month,
+                       LEAD(r.month) OVER (PARTITION BY r.team_id ORDER BY r.month) AS next_month
+                FROM reports_monthlyreport r JOIN zr_team_g t ON t.team_id = r.team_id
+                WHERE r.status = '{ReportStatus.APPROVED}' AND r.month IN (SELECT month FROM zr_period)""",
+        )
+
+    def _sums(self, cursor) -> None:
+        # Unary plus keeps SQLite off the indicator index: the reports drive the join.
+        self._create(
+            cursor,
+            "zr_gm",
+            f"""SELECT r.month, r.g, v.indicator_id AS ind, {_bigint(f"SUM({_cents('v.value')})")} AS value,
+                      {_bigint("COUNT(*)")} AS n
+               FROM zr_rep r
+               JOIN reports_reportvalue v ON v.report_id = r.id
+               JOIN reports_indicator i ON i.id = +v.indicator_id AND i.time_aggregation = 'sum'
+               WHERE v.value IS NOT NULL
+               GROUP BY r.month, r.g, v.indicator_id""",
+        )
+
+    def _group_periods(self, cursor) -> None:
+        """zr_gp: (pid, kind, g, ind, value, n, m) for every period; m is a month of the cell, to find the period
+        it nests in."""
+        self._create(
+            cursor,
+            "zr_gp",
+            """SELECT p.pid, p.kind, s.g, s.ind, s.value, s.n, s.month AS m
+               FROM zr_gm s JOIN zr_period p ON p.month = s.month AND p.kind = 'month'""",
+        )
+        for kind, source in Q_KINDS:
+            self._insert(
+                cursor,
+                "zr_gp",
+                f"""SELECT p.pid, p.kind, s.g, s.ind, {_bigint("SUM(s.value)")}, {_bigint("SUM(s.n)")}, MIN(s.m)
+                    FROM zr_gp s JOIN zr_period p ON p.month = s.m AND p.kind = '{kind}'
+                    WHERE s.kind = '{source}'
+                    GROUP BY p.pid, p.kind, s.g, s.ind""",
             )
-            source, area = name, "area_code"
-    return ",\n".join(ctes)
+        # Batch-to-date stops at this month: from the months themselves.
+        self._insert(
+            cursor,
+            "zr_gp",
+            f"""SELECT p.pid, p.kind, s.g, s.ind, {_bigint("SUM(s.value)")}, {_bigint("SUM(s.n)")}, MIN(s.month)
+                FROM zr_gm s JOIN zr_period p ON p.month = s.month AND p.kind = '{Figure.Kind.BATCH_TO_DATE}'
+                GROUP BY p.pid, p.kind, s.g, s.ind""",
+        )
+        # "latest": a team's value counts in a period when its next approved value (if any) lies beyond it.
+        self._insert(
+            cursor,
+            "zr_gp",
+            f"""SELECT p.pid, p.kind, x.g, x.ind, {_bigint("SUM(x.value)")}, {_bigint("COUNT(*)")}, MIN(x.month)
+               FROM (
+                   SELECT r.g, r.month, v.indicator_id AS ind, {_cents("v.value")} AS value,
+                          LEAD(r.month) OVER (PARTITION BY r.team_id, v.indicator_id ORDER BY r.month) AS next_month
+                   FROM zr_rep r
+                   JOIN reports_reportvalue v ON v.report_id = r.id
+                   JOIN reports_indicator i ON i.id = +v.indicator_id AND i.time_aggregation = 'latest'
+                   WHERE v.value IS NOT NULL
+               ) x
+               JOIN zr_period p ON p.month = x.month AND (x.next_month IS NULL OR x.next_month > p.p_end)
+               GROUP BY p.pid, p.kind, x.g, x.ind""",
+        )
+        self._analyze(cursor, "zr_gp")
 
+    def _counts(self, cursor) -> None:
+        self._create(
+            cursor,
+            "zr_gn",
+            f"""SELECT p.pid, r.g, {_bigint("COUNT(*)")} AS reports,
+                      {_bigint("SUM(CASE WHEN r.next_month IS NULL OR r.next_month > p.p_end THEN 1 ELSE 0 END)")}
+                      AS teams
+               FROM zr_rep r JOIN zr_period p ON p.month = r.month
+               GROUP BY p.pid, r.g""",
+        )
 
-def _union(base: str, columns: str) -> str:
-    names = [f"{base}_{cut}_{length}" for cut, _, lengths in CUTS for length in lengths]
-    return " UNION ALL ".join(
-        f"SELECT kind, p_start, p_end, area_code, unit_key, {columns} FROM {name}" for name in names
-    )
+    # the area levels and cuts ------------------------------------------------------------------------------
 
+    def cut_tables(self) -> list[tuple[str, str, int]]:
+        """(cells table, counts table, area length) of every level and cut computed."""
+        return self._cut_tables
 
-def _params(batch: Batch, periods: list[PeriodKey], team_prefix: str | None) -> list:
-    """The parameters of _figures_sql, in order: the periods, the batch, the team prefix."""
-    sql_params = [value for period in periods for value in (period.kind, period.start, period.end)]
-    sql_params.append(batch.pk)
-    if team_prefix:
-        sql_params.append(f"{team_prefix}%")
-    return sql_params
+    def _level(self, cursor, name: str, source: str, length: int, keys: str, extra: str, measures: str, *, grouped):
+        """One level of a ladder: `source` grouped by the period, the area code number at `length` (carrying the
+        coarser ones along), the cut's `keys` and `extra` (the indicator, for cells)."""
+        coarser = [f"a{other}" for other in self.lengths if other < length]
+        prefix = "g." if grouped else "s."
+        carried = "".join(f", {prefix}{column}" for column in coarser)
+        columns = f"s.pid, {prefix}a{length}{carried}{keys}{extra}"
+        select = f"SELECT {columns.replace(f'{prefix}a{length}', f'{prefix}a{length} AS a', 1)}, {measures}"
+        if grouped:
+            select += f" FROM {source} s JOIN zr_group g ON g.g = s.g"
+        else:
+            select += f" FROM {source} s"
+        self._create(cursor, name, f"{select} GROUP BY {columns}")
+
+    def _ladders(self, cursor) -> None:
+        cells = (", s.ind", f"{_bigint('SUM(s.value)')} AS value, {_bigint('SUM(s.n)')} AS n")
+        counts = ("", f"{_bigint('SUM(s.reports)')} AS reports, {_bigint('SUM(s.teams)')} AS teams")
+        for suffix, (extra, measures), source in (("c", cells, "zr_gp"), ("n", counts, "zr_gn")):
+            previous = None
+            for length in self.all_lengths:
+                name = f"zr_{suffix}_all_{length}"
+                if previous is None:
+                    self._level(cursor, name, source, length, "", extra, measures, grouped=True)
+                else:
+                    self._level_from(cursor, name, previous, length, "", extra, measures)
+                previous = name
+                if suffix == "c":
+                    self._cut_tables.append((name, f"zr_n_all_{length}", length))
+            if not self.level_lengths:
+                continue
+            # Units at county level only: a unit's figure in a prefecture or the region is the sum of its counties,
+            # added up when read (reports/stats.py), which keeps the store several times smaller.
+            unit_name = f"zr_{suffix}_unit_{UNIT_LENGTH}"
+            self._level(cursor, unit_name, source, UNIT_LENGTH, ", g.unit_id, g.lv", extra, measures, grouped=True)
+            if suffix == "c":
+                self._cut_tables.append((unit_name, f"zr_n_unit_{UNIT_LENGTH}", UNIT_LENGTH))
+            # Unit levels (a handful) at every level down to the county, from the units.
+            previous, previous_length = unit_name, UNIT_LENGTH
+            for length in self.level_lengths:
+                name = f"zr_{suffix}_level_{length}"
+                coarser = "".join(f", s.a{other}" for other in self.lengths if other < length)
+                area = "s.a" if length == previous_length else f"s.a{length}"
+                self._create(
+                    cursor,
+                    name,
+                    f"SELECT s.pid, {area} AS a{coarser}, s.lv{extra}, {measures} FROM {previous} s "
+                    f"GROUP BY s.pid, {area}{coarser}, s.lv{extra}",
+                )
+                previous, previous_length = name, length
+                if suffix == "c":
+                    self._cut_tables.append((name, f"zr_n_level_{length}", length))
+
+    def _level_from(self, cursor, name: str, source: str, length: int, keys: str, extra: str, measures: str) -> None:
+        coarser = "".join(f", s.a{other}" for other in self.lengths if other < length)
+        self._create(
+            cursor,
+            name,
+            f"SELECT s.pid, s.a{length} AS a{coarser}{keys}{extra}, {measures} FROM {source} s "
+            f"GROUP BY s.pid, s.a{length}{coarser}{keys}{extra}",
+        )
+
+    # reading -------------------------------------------------------------------------------------------------
+
+    def figures_select(self, cells: str, counts: str, *, with_params: bool = False) -> str:
+        """SELECT kind, p_start, p_end, area_code, area_level, unit_key, data, report_count, team_count of one
+        level and cut: the counts (every area with an approved report) with their folded cells. `with_params`:
+        the statement will carry parameters (a literal % is doubled)."""
+        aggregate, empty = _json_functions()
+        if with_params:
+            aggregate = aggregate.replace("%", "%%")
+        length = int(counts.rsplit("_", 1)[1])
+        if "_unit_" in counts:
+            key, by, on = "'u:' || CAST(n.unit_id AS TEXT)", ", c.unit_id", " AND f.unit_id = n.unit_id"
+        elif "_level_" in counts:
+            key, by, on = "'l:' || l.unit_level", ", c.lv", " AND f.lv = n.lv"
+        else:
+            key, by, on = "''", "", ""
+        level_join = "JOIN zr_level l ON l.lv = n.lv" if "_level_" in counts else ""
+        return f"""
+            SELECT k.kind, k.p_start, k.p_end, a.code, {length}, {key}, COALESCE(f.data, {empty}), n.reports, n.teams
+            FROM {counts} n
+            JOIN zr_pkey k ON k.pid = n.pid
+            JOIN zr_code a ON a.length = {length} AND a.a = n.a
+            {level_join}
+            LEFT JOIN (
+                SELECT c.pid, c.a{by}, {aggregate} AS data FROM {cells} c GROUP BY c.pid, c.a{by}
+            ) f ON f.pid = n.pid AND f.a = n.a{on}"""
 
 
 def _decode(data) -> dict:
     return json.loads(data) if isinstance(data, str) else data
 
 
-def fresh_rows(*, batch: Batch, periods: list[PeriodKey], team_prefix: str | None = None) -> Iterator[tuple]:
-    """The figures as they should be now: (kind, start, end, area_code, area_level, unit_key, data,
-    report_count, team_count), computed from the approved reports."""
-    if not periods:
-        return
-    sql = _figures_sql(periods=periods, team_prefix=team_prefix)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, _params(batch, periods, team_prefix))
-        for kind, start, end, area, level, unit_key, data, reports, teams in cursor:
-            yield (kind, _date(start), _date(end), area, level, unit_key, _decode(data), reports, teams)
-
-
 def _date(value) -> datetime.date:
     return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value)[:10])
+
+
+STORED_LEVELS = (9, 6, 4, 2)  # villages are read from their team's reports (see village_rows)
+
+
+def fresh_rows(*, batch: Batch, prefix: str | None = None, levels: tuple[int, ...] = STORED_LEVELS) -> Iterator[tuple]:
+    """The figures as they should be now, of every period of the batch: (kind, start, end, area_code, area_level,
+    unit_key, data, report_count, team_count), computed from the approved reports (of the teams under `prefix`)."""
+    pipeline = _Pipeline(batch, batch_periods(batch), prefix=prefix, levels=levels)
+    rows = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        try:
+            pipeline.build(cursor)
+            for cells, counts, _ in pipeline.cut_tables():
+                cursor.execute(pipeline.figures_select(cells, counts))
+                rows.extend(cursor.fetchall())
+        finally:
+            pipeline.drop(cursor)
+    for kind, start, end, area, level, unit_key, data, reports, teams in rows:
+        yield (kind, _date(start), _date(end), area, level, unit_key, _decode(data), reports, teams)
 
 
 # -- writing ----------------------------------------------------------------------------------------------------
@@ -225,29 +441,31 @@ def _lock_batch(batch: Batch) -> None:
 
 
 def rebuild_batch(batch: Batch, *, progress: Callable[[int, int], None] | None = None) -> int:
-    """Replace all figures of a batch with a fresh computation, one period kind at a time (each in its own
-    transaction, so readers never see a kind half-written). Batch-to-date rows of an earlier month end are
-    dropped: the one row runs to this month. Returns the number of rows written."""
-    periods = batch_periods(batch)
-    kinds = [kind for kind in Figure.Kind.values if any(period.kind == kind for period in periods)]
+    """Replace all figures of a batch with a fresh computation, in one transaction (readers see the old figures
+    until it commits, never a mixture). Returns the number of rows written."""
+    pipeline = _Pipeline(batch, batch_periods(batch), prefix=None, levels=STORED_LEVELS)
     written = 0
-    for step, kind in enumerate(kinds, start=1):
-        chosen = [period for period in periods if period.kind == kind]
-        select = _figures_sql(periods=chosen, team_prefix=None)
-        with transaction.atomic():
-            _lock_batch(batch)
-            Figure.objects.filter(batch=batch, kind=kind).delete()
-            with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        _lock_batch(batch)
+        try:
+            pipeline.build(cursor)
+            tables = pipeline.cut_tables()
+            if progress:
+                progress(1, len(tables) + 1)
+            Figure.objects.filter(batch=batch).delete()
+            now = timezone.now()
+            for step, (cells, counts, _) in enumerate(tables, start=2):
                 cursor.execute(
                     "INSERT INTO reports_figure (kind, period_start, period_end, area_code, area_level, unit_key, "
                     "data, report_count, team_count, batch_id, computed_at) "
-                    f"SELECT q.*, %s, %s FROM ({select}) q",
-                    # Placeholders bind in textual order: the outer two come before the subquery's.
-                    [batch.pk, timezone.now(), *_params(batch, chosen, None)],
+                    f"SELECT q.*, %s, %s FROM ({pipeline.figures_select(cells, counts, with_params=True)}) q",
+                    [batch.pk, now],
                 )
                 written += cursor.rowcount
-        if progress:
-            progress(step, len(kinds))
+                if progress:
+                    progress(step, len(tables) + 1)
+        finally:
+            pipeline.drop(cursor)
     return written
 
 
@@ -262,59 +480,75 @@ def _sum_rows(rows: list[Figure]) -> tuple[dict, int, int]:
     return data, sum(row.report_count for row in rows), sum(row.team_count for row in rows)
 
 
-def _replace(batch: Batch, period: PeriodKey, area_code: str, unit_key: str, data, reports: int, teams: int) -> None:
-    key = {"batch": batch, "kind": period.kind, "period_end": period.end, "area_code": area_code, "unit_key": unit_key}
-    if not teams:
-        Figure.objects.filter(**key).delete()
-        return
-    Figure.objects.update_or_create(
-        **key,
-        defaults={
-            "period_start": period.start,
-            "area_level": len(area_code),
-            "data": data,
-            "report_count": reports,
-            "team_count": teams,
-            "computed_at": timezone.now(),
-        },
+def _figure(batch: Batch, period: PeriodKey, area_code: str, unit_key: str, data, reports: int, teams: int, now):
+    return Figure(
+        batch=batch,
+        kind=period.kind,
+        period_start=period.start,
+        period_end=period.end,
+        area_code=area_code,
+        area_level=len(area_code),
+        unit_key=unit_key,
+        data=data,
+        report_count=reports,
+        team_count=teams,
+        computed_at=now,
     )
+
+
+def _replace_rows(batch: Batch, periods: list[PeriodKey], keys: list[tuple[str, str]], rows: list[Figure]) -> int:
+    """Delete the rows of these periods and (area, unit cut) keys, batch-to-date of any month end, and write
+    `rows` (the fresh ones; a key without a fresh row has no approved report any more)."""
+    by_period = Q()
+    for period in periods:
+        if period.kind == Figure.Kind.BATCH_TO_DATE:
+            by_period |= Q(kind=period.kind)
+        else:
+            by_period |= Q(kind=period.kind, period_end=period.end)
+    by_key = Q()
+    for area_code, unit_key in keys:
+        by_key |= Q(area_code=area_code, unit_key=unit_key)
+    Figure.objects.filter(by_period & by_key, batch=batch).delete()
+    Figure.objects.bulk_create(rows)
+    return len(rows)
 
 
 @transaction.atomic
 def refresh_for_report(report: MonthlyReport) -> int:
-    """Recompute every figure one report touches: for each period containing its month, the village,
-    township and county of its team (from the source: the county's teams), then the prefecture and the
-    region (from their children rows); in the all-units cut and the team's unit and unit-level cuts.
-    Returns the number of rows written or removed."""
+    """Recompute every figure one report touches, in every period containing its month: the township and
+    county of its team from the source (the county's teams), then the prefecture and the region from their
+    children rows; in the all-units cut and the team's unit and unit-level cuts. Recomputing what is stored
+    now, never adding deltas, makes it idempotent and order-free. Returns the number of rows written."""
     team = WorkTeam.objects.select_related("batch", "unit").get(pk=report.team_id)
     batch, village = team.batch, team.village_id
-    cuts = ("", f"u:{team.unit_id}", f"l:{team.unit.level}")
-    below = [(village, ""), (village[:9], ""), (village[:6], ""), (village[:6], cuts[1]), (village[:6], cuts[2])]
+    cuts = ["", f"u:{team.unit_id}", f"l:{team.unit.level}"]
+    below = [(village[:9], ""), *((village[:6], cut) for cut in cuts)]
+    periods = periods_containing(batch, report.month)
+    by_end = {(period.kind, period.end): period for period in periods}
     _lock_batch(batch)
-    touched = 0
-    for period in periods_containing(batch, report.month):
-        fresh = {
-            (row[3], row[5]): row
-            for row in fresh_rows(batch=batch, periods=[period], team_prefix=village[:6])
-            if (row[3], row[5]) in below
-        }
-        for area_code, unit_key in below:
-            row = fresh.get((area_code, unit_key))
-            _replace(batch, period, area_code, unit_key, *(row[6:9] if row else ({}, 0, 0)))
-            touched += 1
-        for parent, child_length in ((village[:4], 6), (village[:2], 4)):
-            for unit_key in cuts:
-                children = Figure.objects.filter(
-                    batch=batch,
-                    kind=period.kind,
-                    period_end=period.end,
-                    unit_key=unit_key,
-                    area_level=child_length,
-                    area_code__startswith=parent,
-                )
-                _replace(batch, period, parent, unit_key, *_sum_rows(list(children)))
-                touched += 1
-    return touched
+    now = timezone.now()
+    rows = [
+        _figure(batch, by_end[(kind, end)], area, unit_key, data, reports, teams, now)
+        for kind, _, end, area, _, unit_key, data, reports, teams in fresh_rows(
+            batch=batch, prefix=village[:6], levels=(9, 6)
+        )
+        if (kind, end) in by_end and (area, unit_key) in below
+    ]
+    written = _replace_rows(batch, periods, below, rows)
+    above = [cut for cut in cuts if not cut.startswith("u:")]  # units are stored per county only
+    for parent, child_length in ((village[:4], 6), (village[:2], 4)):
+        children: dict[tuple, list[Figure]] = {}
+        for row in Figure.objects.filter(
+            batch=batch, area_level=child_length, area_code__startswith=parent, unit_key__in=above
+        ).only("kind", "period_end", "unit_key", "data", "report_count", "team_count"):
+            if (row.kind, row.period_end) in by_end:
+                children.setdefault((row.kind, row.period_end, row.unit_key), []).append(row)
+        rows = [
+            _figure(batch, by_end[(kind, end)], parent, unit_key, *_sum_rows(found), now)
+            for (kind, end, unit_key), found in children.items()
+        ]
+        written += _replace_rows(batch, periods, [(parent, cut) for cut in above], rows)
+    return written
 
 
 # -- checking ---------------------------------------------------------------------------------------------------
@@ -335,26 +569,30 @@ class Difference:
 
 
 def compare_batch(batch: Batch) -> tuple[int, list[Difference]]:
-    """Recompute the batch period by period and compare with the store. Returns (rows checked, differences)."""
-    checked, differences = 0, []
-    for period in batch_periods(batch):
-        fresh = {
-            (row[3], row[5]): {"data": row[6], "reports": row[7], "teams": row[8]}
-            for row in fresh_rows(batch=batch, periods=[period])
+    """Recompute the batch and compare with the store. Returns (rows checked, differences)."""
+    fresh = {
+        (row[0], row[2], row[3], row[5]): {"data": row[6], "reports": row[7], "teams": row[8]}
+        for row in fresh_rows(batch=batch)
+    }
+    stored = {
+        (row.kind, row.period_end, row.area_code, row.unit_key): {
+            "data": row.data,
+            "reports": row.report_count,
+            "teams": row.team_count,
         }
-        stored = {
-            (row.area_code, row.unit_key): {"data": row.data, "reports": row.report_count, "teams": row.team_count}
-            for row in Figure.objects.filter(batch=batch, kind=period.kind, period_end=period.end)
-        }
-        if period.kind == Figure.Kind.BATCH_TO_DATE and not stored:
-            continue  # a new month: batch-to-date is rolled forward by the rebuild that follows, not a bug
-        for key in set(fresh) | set(stored):
-            checked += 1
-            if _normal(fresh.get(key)) != _normal(stored.get(key)):
-                differences.append(
-                    Difference(batch.pk, period.kind, str(period.end), key[0], key[1], stored.get(key), fresh.get(key))
-                )
-    return checked, differences
+        for row in Figure.objects.filter(batch=batch)
+    }
+    fresh_btd = {key[1] for key in fresh if key[0] == Figure.Kind.BATCH_TO_DATE}
+    if not fresh_btd & {key[1] for key in stored if key[0] == Figure.Kind.BATCH_TO_DATE}:
+        # A new month: batch-to-date is rolled forward by the rebuild that follows, not a bug.
+        fresh = {key: row for key, row in fresh.items() if key[0] != Figure.Kind.BATCH_TO_DATE}
+        stored = {key: row for key, row in stored.items() if key[0] != Figure.Kind.BATCH_TO_DATE}
+    differences = [
+        Difference(batch.pk, key[0], str(key[1]), key[2], key[3], stored.get(key), fresh.get(key))
+        for key in sorted(set(fresh) | set(stored), key=str)
+        if _normal(fresh.get(key)) != _normal(stored.get(key))
+    ]
+    return len(set(fresh) | set(stored)), differences
 
 
 def _normal(row: dict | None) -> tuple | None:
@@ -388,3 +626,83 @@ def statistics_check_and_rebuild(*, progress: Callable[[str], None] | None = Non
     check.repaired = True
     check.save()
     return {"checked": checked, "differences": len(differences), "completeness_rows": completeness}
+
+
+# -- villages ---------------------------------------------------------------------------------------------------
+
+
+def village_figures(
+    *,
+    prefix: str,
+    batch: Batch | None,
+    kind: str,
+    start: datetime.date | None,
+    end: datetime.date,
+    monthly: bool = False,
+) -> list[Figure]:
+    """The figures of the villages under `prefix` (a township or one village), computed from their teams'
+    approved reports when read: a village has one team per batch, so its figure is that team's own reports,
+    which the store does not copy. Unsaved `Figure` rows, one per village and batch (and month, `monthly`), in
+    two queries whatever the number of villages.
+
+    `start`..`end` bound the months (batch-to-date: each team's months up to `end`; `start` is then ignored)."""
+    now = timezone.now()
+    reports = MonthlyReport.objects.filter(
+        status=ReportStatus.APPROVED, team__village__pk__startswith=prefix, month__lte=end
+    )
+    if start is not None and kind != Figure.Kind.BATCH_TO_DATE:
+        reports = reports.filter(month__gte=start)
+    if batch is not None:
+        reports = reports.filter(team__batch=batch)
+    counted = list(reports.values_list("team_id", "team__village_id", "team__batch_id", "month"))
+    values = ReportValue.objects.filter(report__in=reports, value__isnull=False).values_list(
+        "report__team_id", "report__month", "indicator_id", "indicator__time_aggregation", "value"
+    )
+    # Each team's latest month with a value of each "latest" indicator (per month when monthly: the month itself).
+    latest: dict[tuple, datetime.date] = {}
+    rows = list(values)
+    for team_id, month, indicator_id, aggregation, _ in rows:
+        if aggregation == "latest" and not monthly:
+            key = (team_id, indicator_id)
+            latest[key] = max(latest.get(key, month), month)
+    team_place = {team_id: (village, batch_id) for team_id, village, batch_id, _ in counted}
+    figures: dict[tuple, dict] = {}
+
+    def figure_of(team_id: int, month: datetime.date) -> dict:
+        village, batch_id = team_place[team_id]
+        key = (village, batch_id, month if monthly else None)
+        return figures.setdefault(key, {"data": {}, "reports": 0, "teams": set(), "months": []})
+
+    for team_id, _, _, month in counted:
+        entry = figure_of(team_id, month)
+        entry["reports"] += 1
+        entry["teams"].add(team_id)
+        entry["months"].append(month)
+    for team_id, month, indicator_id, aggregation, value in rows:
+        if aggregation == "latest" and not monthly and latest[(team_id, indicator_id)] != month:
+            continue
+        total = figure_of(team_id, month)["data"].setdefault(indicator_id, [Decimal(0), 0])
+        total[0] += value
+        total[1] += 1
+    result = []
+    for (village, batch_id, month), entry in sorted(figures.items(), key=lambda item: (item[0][0], item[0][1])):
+        first = month or (min(entry["months"]) if kind == Figure.Kind.BATCH_TO_DATE else start or end)
+        result.append(
+            Figure(
+                batch_id=batch_id,
+                kind=Figure.Kind.MONTH if monthly else kind,
+                period_start=first,
+                period_end=month or end,
+                area_code=village,
+                area_level=len(village),
+                unit_key="",
+                data={
+                    str(indicator_id): [f"{value:.2f}", reports]
+                    for indicator_id, (value, reports) in sorted(entry["data"].items())
+                },
+                report_count=entry["reports"],
+                team_count=len(entry["teams"]),
+                computed_at=now,
+            )
+        )
+    return result

@@ -31,6 +31,7 @@ from django.utils import timezone
 from reports.choices import DUTY_TITLES, Category
 from reports.models import Completeness, Figure, Indicator
 from reports.periods import add_months, half_year_period, month_start, quarter_period, year_period
+from reports.rollup import STORED_LEVELS, UNIT_LENGTH, village_figures
 from teams.choices import UnitLevel
 from teams.models import Batch, DispatchingUnit
 from villages.choices import LEVEL_BY_LENGTH, AreaLevel
@@ -39,6 +40,7 @@ from zhucun.scope import Action, Scope, scope_for
 
 AREA_LENGTHS = (2, 4, 6, 9, 12)
 UNIT_CUT_MAX_LENGTH = 6  # the rollup cuts units and unit levels down to county level
+STORED_LENGTH = max(STORED_LEVELS)  # townships; villages are computed when read
 TREND_MONTHS = 12
 DEFAULT_KIND = Figure.Kind.HALF  # the region's bulletins are half-yearly: "上半年，全区各驻村工作队共……"
 
@@ -184,6 +186,33 @@ class Cut:
             rows = rows.filter(batch=self.batch)
         return rows
 
+    def stored_at(self, code: str) -> Q:
+        """The store rows whose sum is this cut's figure of the area `code` (a stored level): its own row, or, for a
+        unit above county level, the unit's county rows (units are stored per county only)."""
+        if self.unit is not None and len(code) < UNIT_LENGTH:
+            return Q(area_level=UNIT_LENGTH, area_code__startswith=code)
+        return Q(area_code=code)
+
+    def rows_at(self, code: str) -> list[Figure]:
+        """The rows whose sum is this cut's figure of the area `code`, in its period: from the store, or for a
+        village computed from its team's approved reports (reports/rollup.py village_figures)."""
+        if len(code) > STORED_LENGTH:
+            return self.village_rows(code)
+        return list(self.rows().filter(self.stored_at(code)).only(*_ROW_FIELDS))
+
+    def village_rows(self, prefix: str, *, months: list[datetime.date] | None = None) -> list[Figure]:
+        """The villages under `prefix` (a township or a village) in this cut's period (or month by month)."""
+        if self.unit_key or not _covers(self.scope, prefix):
+            return []  # unit cuts end at county level; a liaison reaches no village
+        if months is not None:
+            if not months:
+                return []
+            return village_figures(
+                prefix=prefix, batch=self.batch, kind=Figure.Kind.MONTH, start=months[0], end=months[-1], monthly=True
+            )
+        period = period_of(self.kind, self.period_end, batch=self.batch)
+        return village_figures(prefix=prefix, batch=self.batch, kind=self.kind, start=period.start, end=self.period_end)
+
     def period(self, tallies: Iterable["Tally"]) -> "Period":
         """The period answered, named; batch-to-date runs from the earliest start to the latest end of its rows."""
         tallies = [tally for tally in tallies if tally.rows]
@@ -325,7 +354,7 @@ def stats_cut(
     )
     cut.latest_month = (
         cut.rows(months=True)
-        .filter(area_code=area_ref.code)
+        .filter(cut.stored_at(area_ref.code[:STORED_LENGTH]))
         .order_by("-period_end")
         .values_list("period_end", flat=True)
         .first()
@@ -514,9 +543,8 @@ class Totals:
 
 def stats_totals(*, cut: Cut) -> Totals:
     """All indicators of the cut's area, grouped by category."""
-    rows = cut.rows().filter(area_code=cut.area.code).only(*_ROW_FIELDS)
     tally = Tally()
-    for row in rows:
+    for row in cut.rows_at(cut.area.code):
         tally.add(row)
     shown = _shown_indicators(indicator_catalogue(), cut, [tally])
     period = cut.period([tally])
@@ -574,12 +602,25 @@ def stats_breakdown(*, cut: Cut, indicator: str | None = None) -> Breakdown:
     children: dict[str, Tally] = {}
     child_areas: list[AreaRef] = []
     if length is None:
-        for row in cut.rows().filter(area_code=cut.area.code).only(*_ROW_FIELDS):
+        for row in cut.rows_at(cut.area.code):
             total.add(row)
+    elif length > STORED_LENGTH:
+        # A township's villages: its own row from the store, the villages from their teams' reports.
+        for row in cut.rows_at(cut.area.code):
+            total.add(row)
+        for row in cut.village_rows(cut.area.code):
+            children.setdefault(row.area_code, Tally()).add(row)
+    elif cut.unit is not None and length < UNIT_LENGTH:
+        # A unit above county level: its county rows, added up into the areas one level down and the total.
+        rows = cut.rows().filter(area_level=UNIT_LENGTH, area_code__startswith=cut.area.code)
+        for row in rows.only(*_ROW_FIELDS):
+            total.add(row)
+            children.setdefault(row.area_code[:length], Tally()).add(row)
     else:
         rows = cut.rows().filter(Q(area_code=cut.area.code) | Q(area_level=length, area_code__startswith=cut.area.code))
         for row in rows.only(*_ROW_FIELDS):
             (total if row.area_code == cut.area.code else children.setdefault(row.area_code, Tally())).add(row)
+    if length is not None:
         child_areas = [
             AreaRef(code, name, level)
             for code, name, level in Area.objects.filter(parent_id=cut.area.code)
@@ -647,17 +688,24 @@ def stats_trend(*, cut: Cut, indicator: str | None) -> Trend:
     if chosen is None:
         raise ValidationError({"indicator": ["指标目录为空。"]})
     months = trend_months(cut)
-    rows = (
-        cut.rows(months=True).filter(area_code=cut.area.code, period_end__gte=months[0], period_end__lte=months[-1])
-        if months
-        else Figure.objects.none()
-    )
     tallies: dict[datetime.date, Tally] = {}
-    for pair, reports, teams, computed_at, start, end in rows.values_list(
-        JsonMember("data", str(chosen.id)), "report_count", "team_count", "computed_at", "period_start", "period_end"
-    ):
-        data = {chosen.id: pair} if pair else {}
-        tallies.setdefault(end, Tally()).add_data(data, reports, teams, computed_at, start, end)
+    if len(cut.area.code) > STORED_LENGTH:
+        for row in cut.village_rows(cut.area.code, months=months):
+            tallies.setdefault(row.period_end, Tally()).add(row)
+    elif months:
+        rows = cut.rows(months=True).filter(
+            cut.stored_at(cut.area.code), period_end__gte=months[0], period_end__lte=months[-1]
+        )
+        for pair, reports, teams, computed_at, start, end in rows.values_list(
+            JsonMember("data", str(chosen.id)),
+            "report_count",
+            "team_count",
+            "computed_at",
+            "period_start",
+            "period_end",
+        ):
+            data = {chosen.id: pair} if pair else {}
+            tallies.setdefault(end, Tally()).add_data(data, reports, teams, computed_at, start, end)
     points = []
     for month in months:
         tally = tallies.get(month)
@@ -706,14 +754,22 @@ def stats_units(*, cut: Cut, indicator: str | None = None, limit: int | None = N
     sees only its own unit's row: the visible store holds no other."""
     if len(cut.area.code) > UNIT_CUT_MAX_LENGTH:
         raise ValidationError({"area": [UNIT_TOO_DEEP]})
-    rows = cut.rows(any_unit_cut=True).filter(area_code=cut.area.code)
+    rows = cut.rows(any_unit_cut=True)
     # The unit levels in full (six rows a batch; together they hold every team, so every indicator with a figure).
-    tallies = _tally_by(rows.filter(unit_key__startswith="l:").only(*_ROW_FIELDS), key=lambda row: row.unit_key)
+    tallies = _tally_by(
+        rows.filter(area_code=cut.area.code, unit_key__startswith="l:").only(*_ROW_FIELDS), key=lambda row: row.unit_key
+    )
     shown = _shown_indicators(indicator_catalogue(), cut, tallies.values())
     chosen = _pick_indicator(shown, indicator)
     # The units with the chosen indicator only, picked out of the JSON by the database: a region has some 1,500
     # units, and decoding every indicator of every one of them was most of the answer's time.
-    unit_rows = rows.filter(unit_key__startswith="u:").values_list(
+    # Units are stored per county: above it, a unit's counties add up (in its tally).
+    in_area = (
+        Q(area_code=cut.area.code)
+        if len(cut.area.code) >= UNIT_LENGTH
+        else Q(area_level=UNIT_LENGTH, area_code__startswith=cut.area.code)
+    )
+    unit_rows = rows.filter(in_area, unit_key__startswith="u:").values_list(
         "unit_key",
         JsonMember("data", str(chosen.id) if chosen else "0"),
         "report_count",

@@ -33,6 +33,7 @@ from tests.factories import (
     UserRoleFactory,
     WorkTeamFactory,
 )
+from villages.models import Area
 from zhucun.choices import Role
 
 STATS = "/api/v1/stats/"
@@ -325,6 +326,36 @@ def test_it_breaks_the_county_into_its_townships(api, county_admin, story):
     assert body["areas"][0]["code"] == "540103001"  # 28 + 18 = 46 beats 10
 
 
+def test_it_breaks_a_township_into_its_villages_from_their_reports(api, county_admin, story):
+    """Villages are not stored: each is its team's reports (both batches of 南嘎 for all batches)."""
+    client = api(county_admin)
+    for batch, months in ((None, H2_2025), (story.batch9, H2_2025), (story.batch10, H2_2025)):
+        params = {"area": "540103001", "indicator": "F04"} | ({"batch": batch.pk} if batch else {})
+        body = get(client, "breakdown", **params)
+        assert body["child_level"] == "village"
+        by_code = {area["code"]: area for area in body["areas"]}
+        assert len(by_code) == Area.objects.filter(parent_id="540103001").count()
+        nanga = by_code["540103001002"]
+        assert Decimal(nanga["value"]) == story.expected("F04", prefix="540103001002", months=months, batch=batch)
+        assert Decimal(nanga["values"]["P02"]) == story.expected(
+            "P02", prefix="540103001002", months=months, batch=batch
+        )
+        assert Decimal(body["total"]["P02"]) == story.expected("P02", prefix="540103001", months=months, batch=batch)
+        assert sum(Decimal(area["values"]["P02"]) for area in body["areas"]) == Decimal(body["total"]["P02"])
+
+
+def test_it_follows_a_village_month_by_month(api, county_admin, story):
+    body = get(api(county_admin), "trend", area="540103001002", indicator="P02", batch=story.batch10.pk)
+
+    by_month = {point["month"]: point["value"] for point in body["points"]}
+    assert (by_month["2025-11"], by_month["2025-12"]) == ("3", "5")
+
+
+def test_it_gives_no_village_outside_the_county(api, county_admin, story):
+    get(api(county_admin), "breakdown", expect=404, area="540622202")
+    get(api(county_admin), "trend", expect=404, area="540622202218")
+
+
 def test_it_stops_a_unit_breakdown_at_county_level(api, county_admin, story):
     body = get(api(county_admin), "breakdown", unit=story.county_unit.pk)
 
@@ -609,7 +640,7 @@ def test_it_documents_the_stats_endpoints_in_a_valid_schema(tmp_path, api, audit
 def test_team_values_in_the_story_are_what_the_store_counts(story):
     """Guards the story itself: the approved reports the tests expect are the ones the store counted."""
     counted = defaultdict(int)
-    for row in Figure.objects.filter(kind="month", area_level=12, unit_key=""):
+    for row in Figure.objects.filter(kind="month", area_level=9, unit_key=""):
         counted[row.area_code] += row.report_count
     assert sum(counted.values()) == sum(
         1 for team, months in story.values.items() for month in months if (team, month) not in story.pending

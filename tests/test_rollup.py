@@ -7,7 +7,7 @@ import pytest
 
 from reports.choices import ReportStatus
 from reports.models import Figure, MonthlyReport, ReportValue
-from reports.rollup import batch_periods, compare_batch, rebuild_batch, refresh_for_report
+from reports.rollup import batch_periods, compare_batch, rebuild_batch, refresh_for_report, village_figures
 from teams.choices import UnitLevel
 from tests.factories import DispatchingUnitFactory, IndicatorFactory, MonthlyReportFactory, make_team
 
@@ -62,20 +62,25 @@ def test_it_adds_sums_and_takes_each_teams_latest_value_over_a_quarter(world):
 def test_it_rolls_up_every_area_level(world):
     rebuild_batch(world["batch"])
 
-    for area in ("540103001002", "540103001", "540103", "5401"):
+    for area in ("540103001", "540103", "5401"):
         row = figure(world, "month", FEB, area)
         assert (value(row, world["p02"]), value(row, world["f04"]), row.team_count) == (3, 28, 1), area
+    # Villages are not copied into the store: they are their team's reports, added up when read.
+    assert figure(world, "month", FEB, "540103001002") is None
+    [village] = village_figures(prefix="540103001", batch=world["batch"], kind="month", start=FEB, end=FEB)
+    assert (village.area_code, value(village, world["p02"]), value(village, world["f04"])) == ("540103001002", 3, 28)
     assert figure(world, "month", FEB, "540622") is None  # 耐普's February is only submitted
     january = figure(world, "month", JAN, "54")
     assert (value(january, world["p02"]), january.report_count) == (Decimal(7), 2)
 
 
-def test_it_cuts_by_unit_and_unit_level_down_to_the_county(world):
+def test_it_cuts_by_unit_at_county_level_and_unit_level_down_to_the_county(world):
     rebuild_batch(world["batch"])
 
     nanga_unit = f"u:{world['nanga'].unit_id}"
-    assert value(figure(world, "quarter", MAR, "54", nanga_unit), world["p02"]) == Decimal(5)
     assert value(figure(world, "quarter", MAR, "540103", nanga_unit), world["p02"]) == Decimal(5)
+    # A unit is stored per county; its prefecture and region figures are the sum of its counties when read.
+    assert figure(world, "quarter", MAR, "54", nanga_unit) is None
     assert figure(world, "quarter", MAR, "540622", nanga_unit) is None
     assert value(figure(world, "quarter", MAR, "54", "l:county"), world["p02"]) == Decimal(5)
     assert figure(world, "quarter", MAR, "540103001", nanga_unit) is None  # no unit cut below the county
