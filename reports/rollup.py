@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from reports.choices import ReportStatus
@@ -134,6 +133,8 @@ Q_KINDS = (("quarter", "month"), ("half", "quarter"), ("year", "half"))
 class _Pipeline:
     def __init__(self, batch: Batch, periods: list[PeriodKey], *, prefix: str | None, levels: tuple[int, ...]):
         self.batch, self.periods, self.prefix = batch, periods, prefix
+        # Chaining needs every period a calendar period nests: only when computing all of the batch's.
+        self.chained = set(periods) >= set(batch_periods(batch))
         self.all_lengths = tuple(sorted((length for length in levels if length in AREA_LENGTHS), reverse=True))
         self.level_lengths = tuple(length for length in (6, 4, 2) if length in levels and UNIT_LENGTH in levels)
         self.lengths = tuple(sorted(set(self.all_lengths) | set(self.level_lengths), reverse=True))
@@ -150,11 +151,10 @@ class _Pipeline:
     def _insert(self, cursor, name: str, select: str) -> None:
         cursor.execute(f"INSERT INTO {name} {select}")
 
-    @staticmethod
-    def _analyze(cursor, name: str) -> None:
-        # Nothing analyzes temporary tables on its own; without statistics PostgreSQL expects every row to be its
-        # own group and sorts on disk instead of hashing in memory.
-        if connection.vendor == "postgresql":
+    def _analyze(self, cursor, name: str) -> None:
+        # Nothing analyzes temporary tables on its own; without statistics PostgreSQL expects every row of a whole
+        # batch to be its own group and sorts on disk instead of hashing in memory. A county is small enough.
+        if connection.vendor == "postgresql" and self.prefix is None:
             cursor.execute(f"ANALYZE {name}")
 
     def build(self, cursor) -> None:
@@ -261,21 +261,24 @@ class _Pipeline:
             """SELECT p.pid, p.kind, s.g, s.ind, s.value, s.n, s.month AS m
                FROM zr_gm s JOIN zr_period p ON p.month = s.month AND p.kind = 'month'""",
         )
-        for kind, source in Q_KINDS:
-            self._insert(
-                cursor,
-                "zr_gp",
-                f"""SELECT p.pid, p.kind, s.g, s.ind, {_bigint("SUM(s.value)")}, {_bigint("SUM(s.n)")}, MIN(s.m)
-                    FROM zr_gp s JOIN zr_period p ON p.month = s.m AND p.kind = '{kind}'
-                    WHERE s.kind = '{source}'
-                    GROUP BY p.pid, p.kind, s.g, s.ind""",
-            )
-        # Batch-to-date stops at this month: from the months themselves.
+        if self.chained:
+            # Each calendar period from the one it nests in: quarter ← months, half ← quarters, year ← halves.
+            for kind, source in Q_KINDS:
+                self._insert(
+                    cursor,
+                    "zr_gp",
+                    f"""SELECT p.pid, p.kind, s.g, s.ind, {_bigint("SUM(s.value)")}, {_bigint("SUM(s.n)")}, MIN(s.m)
+                        FROM zr_gp s JOIN zr_period p ON p.month = s.m AND p.kind = '{kind}'
+                        WHERE s.kind = '{source}'
+                        GROUP BY p.pid, p.kind, s.g, s.ind""",
+                )
+        # Batch-to-date (it stops at this month), and every period when not all are computed: from the months.
+        direct = "p.kind <> 'month'" if not self.chained else f"p.kind = '{Figure.Kind.BATCH_TO_DATE}'"
         self._insert(
             cursor,
             "zr_gp",
             f"""SELECT p.pid, p.kind, s.g, s.ind, {_bigint("SUM(s.value)")}, {_bigint("SUM(s.n)")}, MIN(s.month)
-                FROM zr_gm s JOIN zr_period p ON p.month = s.month AND p.kind = '{Figure.Kind.BATCH_TO_DATE}'
+                FROM zr_gm s JOIN zr_period p ON p.month = s.month AND {direct}
                 GROUP BY p.pid, p.kind, s.g, s.ind""",
         )
         # "latest": a team's value counts in a period when its next approved value (if any) lies beyond it.
@@ -413,10 +416,17 @@ def _date(value) -> datetime.date:
 STORED_LEVELS = (9, 6, 4, 2)  # villages are read from their team's reports (see village_rows)
 
 
-def fresh_rows(*, batch: Batch, prefix: str | None = None, levels: tuple[int, ...] = STORED_LEVELS) -> Iterator[tuple]:
-    """The figures as they should be now, of every period of the batch: (kind, start, end, area_code, area_level,
-    unit_key, data, report_count, team_count), computed from the approved reports (of the teams under `prefix`)."""
-    pipeline = _Pipeline(batch, batch_periods(batch), prefix=prefix, levels=levels)
+def fresh_rows(
+    *,
+    batch: Batch,
+    periods: list[PeriodKey] | None = None,
+    prefix: str | None = None,
+    levels: tuple[int, ...] = STORED_LEVELS,
+) -> Iterator[tuple]:
+    """The figures as they should be now, of the batch's periods (default all): (kind, start, end, area_code,
+    area_level, unit_key, data, report_count, team_count), computed from the approved reports (of the teams
+    under `prefix`)."""
+    pipeline = _Pipeline(batch, periods or batch_periods(batch), prefix=prefix, levels=levels)
     rows = []
     with transaction.atomic(), connection.cursor() as cursor:
         try:
@@ -496,33 +506,26 @@ def _figure(batch: Batch, period: PeriodKey, area_code: str, unit_key: str, data
     )
 
 
-def _replace_rows(batch: Batch, periods: list[PeriodKey], keys: list[tuple[str, str]], rows: list[Figure]) -> int:
-    """Delete the rows of these periods and (area, unit cut) keys, batch-to-date of any month end, and write
-    `rows` (the fresh ones; a key without a fresh row has no approved report any more)."""
-    by_period = Q()
+def _delete_rows(batch: Batch, periods: list[PeriodKey], areas: list[str], unit_keys: list[str]) -> None:
+    """Delete the rows of these periods (batch-to-date of any month end) for every pair of these areas and unit
+    keys: one statement per period, on the unique index."""
     for period in periods:
-        if period.kind == Figure.Kind.BATCH_TO_DATE:
-            by_period |= Q(kind=period.kind)
-        else:
-            by_period |= Q(kind=period.kind, period_end=period.end)
-    by_key = Q()
-    for area_code, unit_key in keys:
-        by_key |= Q(area_code=area_code, unit_key=unit_key)
-    Figure.objects.filter(by_period & by_key, batch=batch).delete()
-    Figure.objects.bulk_create(rows)
-    return len(rows)
+        rows = Figure.objects.filter(batch=batch, kind=period.kind, unit_key__in=unit_keys, area_code__in=areas)
+        if period.kind != Figure.Kind.BATCH_TO_DATE:
+            rows = rows.filter(period_end=period.end)
+        rows.delete()
 
 
 @transaction.atomic
 def refresh_for_report(report: MonthlyReport) -> int:
     """Recompute every figure one report touches, in every period containing its month: the township and
     county of its team from the source (the county's teams), then the prefecture and the region from their
-    children rows; in the all-units cut and the team's unit and unit-level cuts. Recomputing what is stored
-    now, never adding deltas, makes it idempotent and order-free. Returns the number of rows written."""
+    children rows; in the all-units cut, the team's unit (stored per county) and its unit level. Recomputing
+    what is stored now, never adding deltas, makes it idempotent and order-free. Returns the rows written."""
     team = WorkTeam.objects.select_related("batch", "unit").get(pk=report.team_id)
     batch, village = team.batch, team.village_id
-    cuts = ["", f"u:{team.unit_id}", f"l:{team.unit.level}"]
-    below = [(village[:9], ""), *((village[:6], cut) for cut in cuts)]
+    unit_cut, level_cut = f"u:{team.unit_id}", f"l:{team.unit.level}"
+    below = {(village[:9], ""), (village[:6], ""), (village[:6], unit_cut), (village[:6], level_cut)}
     periods = periods_containing(batch, report.month)
     by_end = {(period.kind, period.end): period for period in periods}
     _lock_batch(batch)
@@ -530,16 +533,24 @@ def refresh_for_report(report: MonthlyReport) -> int:
     rows = [
         _figure(batch, by_end[(kind, end)], area, unit_key, data, reports, teams, now)
         for kind, _, end, area, _, unit_key, data, reports, teams in fresh_rows(
-            batch=batch, prefix=village[:6], levels=(9, 6)
+            batch=batch, periods=periods, prefix=village[:6], levels=(9, 6)
         )
         if (kind, end) in by_end and (area, unit_key) in below
     ]
-    written = _replace_rows(batch, periods, below, rows)
-    above = [cut for cut in cuts if not cut.startswith("u:")]  # units are stored per county only
+    # Units above county level are not stored (their counties add up when read): "u:" rows of the prefecture and
+    # the region, left by an older store, go too.
+    _delete_rows(batch, periods, [village[:9], village[:6], village[:4], village[:2]], ["", unit_cut, level_cut])
+    Figure.objects.bulk_create(rows)
+    written = len(rows)
     for parent, child_length in ((village[:4], 6), (village[:2], 4)):
         children: dict[tuple, list[Figure]] = {}
         for row in Figure.objects.filter(
-            batch=batch, area_level=child_length, area_code__startswith=parent, unit_key__in=above
+            batch=batch,
+            area_level=child_length,
+            area_code__startswith=parent,
+            unit_key__in=["", level_cut],
+            kind__in={period.kind for period in periods},
+            period_end__in={period.end for period in periods},
         ).only("kind", "period_end", "unit_key", "data", "report_count", "team_count"):
             if (row.kind, row.period_end) in by_end:
                 children.setdefault((row.kind, row.period_end, row.unit_key), []).append(row)
@@ -547,7 +558,8 @@ def refresh_for_report(report: MonthlyReport) -> int:
             _figure(batch, by_end[(kind, end)], parent, unit_key, *_sum_rows(found), now)
             for (kind, end, unit_key), found in children.items()
         ]
-        written += _replace_rows(batch, periods, [(parent, cut) for cut in above], rows)
+        Figure.objects.bulk_create(rows)
+        written += len(rows)
     return written
 
 
