@@ -112,6 +112,7 @@ def build_roster(*, user, params: dict, path: Path, progress: Progress | None = 
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("干部花名册")
+    xlsx.take_prepared_cells(sheet)
     xlsx.set_widths(sheet, [width for _, width in COLUMNS])
     sheet.freeze_panes = "I5"
     sheet.append([xlsx.styled(sheet, title or "驻村干部花名册", font=xlsx.TITLE_FONT)])

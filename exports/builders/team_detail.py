@@ -111,6 +111,7 @@ class _Sheet:
 
     def __init__(self, workbook, title: str, indicators: list[stats.IndicatorInfo]):
         self.sheet = workbook.create_sheet(title)
+        xlsx.take_prepared_cells(self.sheet)
         self.number_cells = [
             xlsx.styled(self.sheet, None, number_format=xlsx.number_format_for(info.value_type)) for info in indicators
         ]
