@@ -302,6 +302,7 @@ def main() -> None:
     parser.add_argument("--verify", type=int, default=100, help="reports to check with the app's rules at the end")
     parser.add_argument("--reset", action="store_true", help="drop and recreate the database first")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows up when the output goes to a file
     url = os.environ.get("DATABASE_URL", "")
     _prepare_database(url, reset=args.reset)
 
