@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
 from benchmarks._load import Loader, next_id
 from reports.choices import ReportStatus, TimeAggregation, ValueType
@@ -280,7 +281,7 @@ class Generator:
 
     def _user_rows(self, users: list[tuple[str, str, bool]]) -> tuple[list[tuple], dict[str, int]]:
         """(username, first name, superuser) → auth_user rows with explicit ids; existing usernames are skipped."""
-        User = _user_model()
+        User = get_user_model()
         table = User._meta.db_table
         if not self.usernames:
             self.usernames = set(User.objects.values_list("username", flat=True))
@@ -309,7 +310,7 @@ class Generator:
         return rows, ids
 
     def _write_users(self, rows: list[tuple]) -> int:
-        table = _user_model()._meta.db_table
+        table = get_user_model()._meta.db_table
         columns = ("id", "password", "last_login", "is_superuser", "username", "first_name", "last_name", "email")
         columns += ("is_staff", "is_active", "date_joined")
         return self.loader.rows(table, columns, rows)
@@ -504,12 +505,11 @@ class Generator:
 
     # -- reports and values ------------------------------------------------------------------------------------
 
-    def reports(self, batch: Batch, plans: list[TeamPlan], *, months: int) -> tuple[int, int]:
-        """An approved report per team and month: submitted around the due date (8% late), reviewed by the
-        county admin a few days later. Returns (first report id, rows)."""
+    def reports(self, batch: Batch, plans: list[TeamPlan], *, first_id: int, months: int) -> int:
+        """An approved report per team and month, ids from `first_id` on (team by team, month by month):
+        submitted around the due date (8% late), reviewed by the county admin a few days later."""
         rng = self.rng(f"reports:{batch.number}")
         table = MonthlyReport._meta.db_table
-        first_id = next_id(table)
         month_list = [add_months(batch.start_date, index) for index in range(months)]
         dues = [due_date_for(month) for month in month_list]
         opened = [datetime.datetime.combine(add_months(month, 1), datetime.time(0, 5), self.tz) for month in month_list]
@@ -551,7 +551,7 @@ class Generator:
         columns = ("id", "month", "status", "due_date", "summary", "problems", "next_plan", "submitted_at")
         columns += ("reviewed_at", "review_comment", "version", "created_at", "updated_at", "reviewed_by_id")
         columns += ("submitted_by_id", "team_id", "draft_input")
-        return first_id, self.loader.rows(table, columns, rows())
+        return self.loader.rows(table, columns, rows())
 
     def value_specs(self, batch: Batch) -> list[tuple[int, int, float, int]]:
         """(indicator id, kind, mean per team and month, index of the "其中" total or -1) of the batch's indicators."""
@@ -653,9 +653,3 @@ class Generator:
             chunks,
             count=len(plans) * months * len(specs),
         )
-
-
-def _user_model():
-    from django.contrib.auth import get_user_model
-
-    return get_user_model()

@@ -78,7 +78,7 @@ class Loader:
     """
 
     counts: dict[str, int] = field(default_factory=dict)
-    frozen: set[str] = field(default_factory=set)
+    freeze_tables: set[str] = field(default_factory=set)
 
     def rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
         """Insert tuples (None → NULL); returns how many."""
@@ -134,7 +134,7 @@ class Loader:
                 yield chunk
 
         stream = _TextStream(chunks if count is not None else counting(chunks))
-        options = " WITH (FREEZE)" if table in self.frozen else ""
+        options = " WITH (FREEZE)" if table in self.freeze_tables else ""
         with connection.cursor() as cursor:
             cursor.cursor.copy_expert(
                 f"COPY {table} ({', '.join(columns)}) FROM STDIN{options}", stream, size=CHUNK_BYTES
@@ -251,12 +251,14 @@ def session_for_bulk_load() -> None:
 
 def truncate_for_freeze(loader: Loader, tables: Sequence[str]) -> None:
     """TRUNCATE the empty tables among `tables` inside the load's transaction so COPY may write frozen rows.
-    Their foreign keys must be dropped already (TRUNCATE refuses a referenced table)."""
+    Their foreign keys must be dropped already (TRUNCATE refuses a referenced table). Partitioned tables take
+    no COPY FREEZE: they are left alone."""
     with connection.cursor() as cursor:
         for table in tables:
-            if is_empty(table):
+            cursor.execute("SELECT relkind FROM pg_class WHERE oid = %s::regclass", [table])
+            if cursor.fetchone()[0] == "r" and is_empty(table):
                 cursor.execute(f"TRUNCATE {table}")
-                loader.frozen.add(table)
+                loader.freeze_tables.add(table)
 
 
 def vacuum_analyze(tables: Sequence[str] | None = None) -> None:

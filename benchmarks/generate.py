@@ -152,13 +152,14 @@ def _generate(
     verify: int,
     log: Callable[[str], None],
 ) -> Result:
+    from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
     from django.utils import timezone
 
     from benchmarks import _data, _load
     from reports.models import MonthlyReport, ReportValue
-    from teams.models import Assignment, Cadre, WorkTeam
+    from teams.models import Assignment, Cadre, DispatchingUnit, WorkTeam
     from zhucun.demo import DEMO_PASSWORD
 
     if not 1 <= months <= 12:
@@ -201,14 +202,16 @@ def _generate(
                     0
                 ],
             )
-            first_report, _ = steps.run(
-                f"{batch.name} 月报", lambda b=batch, p=plans: generator.reports(b, p, months=months)
+            first_report = _load.next_id(MonthlyReport._meta.db_table)
+            steps.run(
+                f"{batch.name} 月报",
+                lambda b=batch, p=plans, f=first_report: generator.reports(b, p, first_id=f, months=months),
             )
             steps.run(
                 f"{batch.name} 月报数值",
                 lambda b=batch, p=plans, f=first_report: generator.values(b, p, first_report=f, months=months),
             )
-        for table in (*big_tables[:-1], _data._user_model()._meta.db_table, "teams_dispatchingunit"):
+        for table in (*big_tables[:-1], get_user_model()._meta.db_table, DispatchingUnit._meta.db_table):
             _load.sync_sequence(table)
         if saved is not None:
             steps.run("重建索引、主键和外键", lambda: _load.restore_indexes_and_keys(saved, log))
