@@ -16,10 +16,11 @@ import random
 import time
 import zoneinfo
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from benchmarks._load import Loader, next_id
 from reports.choices import ReportStatus, TimeAggregation, ValueType
@@ -56,14 +57,6 @@ _ZERO, _SMALL, _INTEGER, _DECIMAL, _MONEY, _STOCK = range(6)
 
 
 @dataclass
-class Counts:
-    rows: dict[str, int] = field(default_factory=dict)
-
-    def add(self, label: str, number: int) -> None:
-        self.rows[label] = self.rows.get(label, 0) + number
-
-
-@dataclass
 class TeamPlan:
     id: int
     village: str
@@ -85,6 +78,7 @@ class Generator:
         self.id_numbers: set[str] = set(Cadre.objects.values_list("id_number", flat=True))
         self.phones: set[str] = set(Cadre.objects.values_list("phone", flat=True))
         self.usernames: set[str] = set()
+        self.cadre_pools: dict[str, list[int]] = {}  # county → cadres of earlier batches who may serve again
         self.normal = self._normal_table()
         self._geography()
 
@@ -102,13 +96,11 @@ class Generator:
     def _geography(self) -> None:
         areas = Area.objects.within(self.area_prefix).order_by("code").values_list("code", "name", "level")
         self.names: dict[str, str] = {}
-        self.villages: list[str] = []
         self.by_level: dict[str, list[str]] = {level: [] for level in AreaLevel.values}
         for code, name, level in areas.iterator(chunk_size=20_000):
             self.by_level[level].append(code)
-            if level == AreaLevel.VILLAGE:
-                self.villages.append(code)
             self.names[code] = name
+        self.villages = self.by_level[AreaLevel.VILLAGE]
         if not self.villages:
             raise RuntimeError(f"区划“{self.area_prefix or '全国'}”下没有村居，请先导入行政区划。")
 
@@ -130,8 +122,6 @@ class Generator:
             border = code[:6] in demo.BORDER_COUNTIES and rng.random() < 0.56
             if code in empty:
                 rows.append((code, households, population, border))
-        from django.db import connection
-
         with connection.cursor() as cursor:
             cursor.execute(
                 "CREATE TEMPORARY TABLE gen_village (code varchar(12) PRIMARY KEY, households integer, "
@@ -419,8 +409,7 @@ class Generator:
         cadre_rows, assignment_rows = [], []
         status = AssignmentStatus.ON_POST if current else AssignmentStatus.FINISHED
         end = None if current else batch.end_date
-        used_again: set[int] = set()
-        pools = getattr(self, "cadre_pools", {})
+        pools = self.cadre_pools
         first_names: dict[int, str] = {}
         for plan in plans:
             county = plan.village[:6]
@@ -433,7 +422,6 @@ class Generator:
                 recurring = pool and plan.village != demo.NANGA_CODE and rng.random() < RECURRING_CADRES
                 if role == AssignmentRole.MEMBER and recurring:
                     cadre_id = pool.pop(rng.randrange(len(pool)))
-                    used_again.add(cadre_id)
                     assignment_rows.append((role, batch.start_date, end, status, cadre_id, plan.id))
                     continue
                 kind = "leader" if slot < 2 else "member"
@@ -500,7 +488,6 @@ class Generator:
         # The new cadres of this batch may serve again in a later one (in the same county).
         for row in cadre_rows:
             pools.setdefault(row[13], []).append(row[0])
-        self.cadre_pools = pools
         return written, len(assignment_rows)
 
     # -- reports and values ------------------------------------------------------------------------------------
