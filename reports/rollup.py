@@ -86,6 +86,15 @@ def _cents(column: str) -> str:
     return f"CAST(ROUND({column} * 100) AS INTEGER)"
 
 
+def _of_aggregation(aggregation: str) -> str:
+    """A join condition on the report value `v`: its indicator adds up over time ("sum") or takes the latest.
+    On SQLite the unary plus keeps the planner off the indicator index (the reports drive the join); PostgreSQL
+    then reads the values of the batch's reports through the (report, indicator) index."""
+    if connection.vendor == "postgresql":
+        return f"v.indicator_id IN (SELECT id FROM reports_indicator WHERE time_aggregation = '{aggregation}')"
+    return f"+v.indicator_id IN (SELECT id FROM reports_indicator WHERE time_aggregation = '{aggregation}')"
+
+
 def _bigint(expression: str) -> str:
     """PostgreSQL sums integers into numeric; cast back so that the next stage sums integers again."""
     return f"CAST({expression} AS BIGINT)" if connection.vendor == "postgresql" else expression
@@ -108,26 +117,26 @@ def _json_functions() -> tuple[str, str]:
 
 # -- the pipeline -----------------------------------------------------------------------------------------------
 #
-# A batch (or the teams under a code prefix) is computed by a few set-based statements into temporary tables
-# (`zr_*`, private to the connection, dropped at the end), each reading the one before:
+# A batch (or the teams under a code prefix) is computed by set-based statements into temporary tables (`zr_*`,
+# private to the connection, dropped at the end), each reading the one before:
 #
 #   zr_pkey    the periods, numbered (`pid`); zr_period: one row per (period, month it contains)
-#   zr_team    the batch's teams; zr_group: teams sharing an area at the finest stored level and a unit form a
-#              group `g` (a few thousand), the key of every aggregate below; each area level's code and the
-#              unit level are numbered too (zr_code, zr_level), so all grouping is on integers
-#   zr_rep     the approved reports, with the month of the team's next approved report (LEAD)
-#   zr_gm      "sum" indicators per group and month: the one pass over the report values
-#   zr_gp      every period per group: "sum" indicators chained month → quarter → half → year (each from the one
-#              before, never from the values again) and batch-to-date; "latest" indicators as each team's value
-#              whose next approved value lies beyond the period (or is absent), added up per group
-#   zr_gn      reports and teams per group and period (a team counts once: its last report in the period)
-#   zr_c_*     cells (period, area, unit cut, indicator) of each level and cut: the finest from the groups,
-#              each coarser one from the finer (a county from its townships), unit levels from units;
+#   zr_team    the batch's teams; zr_area numbers every area code at every level (zr_code maps them back), so that
+#              all grouping is on integers; two groupings of the teams: by township (`t`, for the all-units
+#              figures) and by county and unit (`u`, for the unit figures)
+#   zr_rep     the approved reports with both groups and the month of the team's next approved report (LEAD)
+#   zr_gm_x    "sum" indicators per group and month: a pass over the batch's values (through the index)
+#   zr_gp_x    every period per group: "sum" indicators chained month → quarter → half → year (each from the one
+#              before, never from the values again) and batch-to-date; "latest" indicators (zr_lt) as each team's
+#              value whose next approved value lies beyond the period (or is absent), added up per group
+#   zr_gn_x    reports and teams per group and period (a team counts once: its last report in the period)
+#   zr_c_*     cells (period, area, unit cut, indicator) of each level and cut: the finest are the groups
+#              themselves, each coarser one from the finer (a county from its townships), unit levels from units;
 #   zr_n_*     the same for the counts
 #
-# Each level's cells are then folded into one JSON object per row. Every report value is read once.
+# Each level's cells are then folded into one JSON object per row.
 
-Q_KINDS = (("quarter", "month"), ("half", "quarter"), ("year", "half"))
+Q_KINDS = ("quarter", "half", "year")
 
 
 class _Pipeline:
@@ -139,6 +148,7 @@ class _Pipeline:
         self.level_lengths = tuple(length for length in (6, 4, 2) if length in levels and UNIT_LENGTH in levels)
         self.lengths = tuple(sorted(set(self.all_lengths) | set(self.level_lengths), reverse=True))
         self.first = self.lengths[0]
+        self.groupings = ("t", "u") if self.level_lengths else ("t",)
         self.tables: list[str] = []
         self._cut_tables: list[tuple[str, str, int]] = []
 
@@ -160,13 +170,17 @@ class _Pipeline:
     def build(self, cursor) -> None:
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL work_mem = '256MB'")
+            # Temporary tables live in this session's buffers: room for a batch (only before their first use).
+            cursor.execute("SET LOCAL temp_buffers = '512MB'")
             cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves on these short statements
         self._periods(cursor)
         self._teams(cursor)
         self._reports(cursor)
-        self._sums(cursor)
-        self._group_periods(cursor)
-        self._counts(cursor)
+        self._latest(cursor)
+        for grouping in self.groupings:
+            self._sums(cursor, grouping)
+            self._group_periods(cursor, grouping)
+            self._counts(cursor, grouping)
         self._ladders(cursor)
 
     def drop(self, cursor) -> None:
@@ -206,108 +220,130 @@ class _Pipeline:
         ranks = ", ".join(
             f"DENSE_RANK() OVER (ORDER BY SUBSTR(area, 1, {length})) AS a{length}" for length in self.lengths
         )
-        self._create(
-            cursor,
-            "zr_group",
-            f"""SELECT ROW_NUMBER() OVER (ORDER BY area, unit_id) AS g, area, unit_id,
-                       DENSE_RANK() OVER (ORDER BY unit_level) AS lv, unit_level, {ranks}
-                FROM (SELECT DISTINCT area, unit_id, unit_level FROM zr_team) d""",
-        )
+        self._create(cursor, "zr_area", f"SELECT area, {ranks} FROM (SELECT DISTINCT area FROM zr_team) d")
         self._create(
             cursor,
             "zr_code",
             " UNION ".join(
-                f"SELECT DISTINCT {length} AS length, a{length} AS a, SUBSTR(area, 1, {length}) AS code FROM zr_group"
+                f"SELECT DISTINCT {length} AS length, a{length} AS a, SUBSTR(area, 1, {length}) AS code FROM zr_area"
                 for length in self.lengths
             ),
         )
-        self._create(cursor, "zr_level", "SELECT DISTINCT lv, unit_level FROM zr_group")
-        self._create(
-            cursor,
-            "zr_team_g",
-            """SELECT t.team_id, g.g FROM zr_team t JOIN zr_group g ON g.area = t.area AND g.unit_id = t.unit_id""",
-        )
+        # Township groups: the areas themselves.
+        columns = ", ".join(f"a{length}" for length in self.lengths)
+        self._create(cursor, "zr_group_t", f"SELECT a{self.first} AS g, {columns} FROM zr_area")
+        joins = "zr_team t JOIN zr_area ar ON ar.area = t.area"
+        if "u" in self.groupings:
+            unit_columns = ", ".join(f"ar.a{length}" for length in self.level_lengths)
+            plain = ", ".join(f"a{length}" for length in self.level_lengths)
+            self._create(
+                cursor,
+                "zr_group_u",
+                f"""SELECT DENSE_RANK() OVER (ORDER BY a{UNIT_LENGTH}, unit_id) AS g, {plain}, unit_id,
+                           DENSE_RANK() OVER (ORDER BY unit_level) AS lv, unit_level
+                    FROM (SELECT DISTINCT {unit_columns}, t.unit_id, t.unit_level FROM {joins}) d""",
+            )
+            self._create(cursor, "zr_level", "SELECT DISTINCT lv, unit_level FROM zr_group_u")
+            self._create(
+                cursor,
+                "zr_team_g",
+                f"""SELECT t.team_id, ar.a{self.first} AS gt, gu.g AS gu FROM {joins}
+                    JOIN zr_group_u gu ON gu.a{UNIT_LENGTH} = ar.a{UNIT_LENGTH} AND gu.unit_id = t.unit_id""",
+            )
+        else:
+            self._create(cursor, "zr_team_g", f"SELECT t.team_id, ar.a{self.first} AS gt, 0 AS gu FROM {joins}")
 
     def _reports(self, cursor) -> None:
         self._create(
             cursor,
             "zr_rep",
-            f"""SELECT r.id, r.team_id, t.g, r.month,
+            f"""SELECT r.id, r.team_id, t.gt, t.gu, r.month,
                        LEAD(r.month) OVER (PARTITION BY r.team_id ORDER BY r.month) AS next_month
                 FROM reports_monthlyreport r JOIN zr_team_g t ON t.team_id = r.team_id
                 WHERE r.status = '{ReportStatus.APPROVED}' AND r.month IN (SELECT month FROM zr_period)""",
         )
 
-    def _sums(self, cursor) -> None:
-        # Unary plus keeps SQLite off the indicator index: the reports drive the join.
+    def _latest(self, cursor) -> None:
+        """zr_lt: each team's "latest" values in each period they count in: when the team's next approved value
+        of the indicator (if any) lies beyond the period."""
         self._create(
             cursor,
-            "zr_gm",
-            f"""SELECT r.month, r.g, v.indicator_id AS ind, {_bigint(f"SUM({_cents('v.value')})")} AS value,
-                      {_bigint("COUNT(*)")} AS n
-               FROM zr_rep r
-               JOIN reports_reportvalue v ON v.report_id = r.id
-               JOIN reports_indicator i ON i.id = +v.indicator_id AND i.time_aggregation = 'sum'
-               WHERE v.value IS NOT NULL
-               GROUP BY r.month, r.g, v.indicator_id""",
+            "zr_lt",
+            f"""SELECT p.pid, p.kind, x.gt, x.gu, x.ind, x.value, x.month
+                FROM (
+                    SELECT r.gt, r.gu, r.month, v.indicator_id AS ind, {_cents("v.value")} AS value,
+                           LEAD(r.month) OVER (PARTITION BY r.team_id, v.indicator_id ORDER BY r.month) AS next_month
+                    FROM zr_rep r
+                    JOIN reports_reportvalue v ON v.report_id = r.id AND {_of_aggregation("latest")}
+                    WHERE v.value IS NOT NULL
+                ) x
+                JOIN zr_period p ON p.month = x.month AND (x.next_month IS NULL OR x.next_month > p.p_end)""",
         )
 
-    def _group_periods(self, cursor) -> None:
-        """zr_gp: (pid, kind, g, ind, value, n, m) for every period; m is a month of the cell, to find the period
-        it nests in."""
+    def _sums(self, cursor, grouping: str) -> None:
         self._create(
             cursor,
-            "zr_gp",
-            """SELECT p.pid, p.kind, s.g, s.ind, s.value, s.n, s.month AS m
-               FROM zr_gm s JOIN zr_period p ON p.month = s.month AND p.kind = 'month'""",
+            f"zr_gm_{grouping}",
+            f"""SELECT r.month, r.g{grouping} AS g, v.indicator_id AS ind,
+                       {_bigint(f"SUM({_cents('v.value')})")} AS value, {_bigint("COUNT(*)")} AS n
+                FROM zr_rep r
+                JOIN reports_reportvalue v ON v.report_id = r.id AND {_of_aggregation("sum")}
+                WHERE v.value IS NOT NULL
+                GROUP BY r.month, r.g{grouping}, v.indicator_id""",
+        )
+
+    def _group_periods(self, cursor, grouping: str) -> None:
+        """zr_gp_<grouping>: (pid, kind, g, ind, value, n, m) for every period; m is a month of the cell, to find
+        the period it nests in."""
+        months, target = f"zr_gm_{grouping}", f"zr_gp_{grouping}"
+        self._create(
+            cursor,
+            target,
+            f"""SELECT p.pid, p.kind, s.g, s.ind, s.value, s.n, s.month AS m
+                FROM {months} s JOIN zr_period p ON p.month = s.month AND p.kind = 'month'""",
         )
         if self.chained:
-            # Each calendar period from the one it nests in: quarter ← months, half ← quarters, year ← halves.
-            for kind, source in Q_KINDS:
-                self._insert(
+            # Each calendar period from the one it nests in: quarter ← months, half ← quarters, year ← halves (each
+            # kind also in a table of its own, so that the next reads only it).
+            source, month = months, "s.month"
+            for kind in Q_KINDS:
+                name = f"zr_gk_{grouping}_{kind}"
+                self._create(
                     cursor,
-                    "zr_gp",
-                    f"""SELECT p.pid, p.kind, s.g, s.ind, {_bigint("SUM(s.value)")}, {_bigint("SUM(s.n)")}, MIN(s.m)
-                        FROM zr_gp s JOIN zr_period p ON p.month = s.m AND p.kind = '{kind}'
-                        WHERE s.kind = '{source}'
+                    name,
+                    f"""SELECT p.pid, p.kind, s.g, s.ind, {_bigint("SUM(s.value)")} AS value,
+                               {_bigint("SUM(s.n)")} AS n, MIN({month}) AS m
+                        FROM {source} s JOIN zr_period p ON p.month = {month} AND p.kind = '{kind}'
                         GROUP BY p.pid, p.kind, s.g, s.ind""",
                 )
+                self._insert(cursor, target, f"SELECT pid, kind, g, ind, value, n, m FROM {name}")
+                source, month = name, "s.m"
         # Batch-to-date (it stops at this month), and every period when not all are computed: from the months.
         direct = "p.kind <> 'month'" if not self.chained else f"p.kind = '{Figure.Kind.BATCH_TO_DATE}'"
         self._insert(
             cursor,
-            "zr_gp",
+            target,
             f"""SELECT p.pid, p.kind, s.g, s.ind, {_bigint("SUM(s.value)")}, {_bigint("SUM(s.n)")}, MIN(s.month)
-                FROM zr_gm s JOIN zr_period p ON p.month = s.month AND {direct}
+                FROM {months} s JOIN zr_period p ON p.month = s.month AND {direct}
                 GROUP BY p.pid, p.kind, s.g, s.ind""",
         )
-        # "latest": a team's value counts in a period when its next approved value (if any) lies beyond it.
         self._insert(
             cursor,
-            "zr_gp",
-            f"""SELECT p.pid, p.kind, x.g, x.ind, {_bigint("SUM(x.value)")}, {_bigint("COUNT(*)")}, MIN(x.month)
-               FROM (
-                   SELECT r.g, r.month, v.indicator_id AS ind, {_cents("v.value")} AS value,
-                          LEAD(r.month) OVER (PARTITION BY r.team_id, v.indicator_id ORDER BY r.month) AS next_month
-                   FROM zr_rep r
-                   JOIN reports_reportvalue v ON v.report_id = r.id
-                   JOIN reports_indicator i ON i.id = +v.indicator_id AND i.time_aggregation = 'latest'
-                   WHERE v.value IS NOT NULL
-               ) x
-               JOIN zr_period p ON p.month = x.month AND (x.next_month IS NULL OR x.next_month > p.p_end)
-               GROUP BY p.pid, p.kind, x.g, x.ind""",
+            target,
+            f"""SELECT pid, kind, g{grouping}, ind, {_bigint("SUM(value)")}, {_bigint("COUNT(*)")}, MIN(month)
+                FROM zr_lt GROUP BY pid, kind, g{grouping}, ind""",
         )
-        self._analyze(cursor, "zr_gp")
+        self._analyze(cursor, target)
 
-    def _counts(self, cursor) -> None:
+    def _counts(self, cursor, grouping: str) -> None:
         self._create(
             cursor,
-            "zr_gn",
-            f"""SELECT p.pid, r.g, {_bigint("COUNT(*)")} AS reports,
-                      {_bigint("SUM(CASE WHEN r.next_month IS NULL OR r.next_month > p.p_end THEN 1 ELSE 0 END)")}
-                      AS teams
-               FROM zr_rep r JOIN zr_period p ON p.month = r.month
-               GROUP BY p.pid, r.g""",
+            f"zr_gn_{grouping}",
+            f"""SELECT p.pid, r.g{grouping} AS g, {_bigint("COUNT(*)")} AS reports,
+                       {_bigint("SUM(CASE WHEN r.next_month IS NULL OR r.next_month > p.p_end THEN 1 ELSE 0 END)")}
+                       AS teams
+                FROM zr_rep r JOIN zr_period p ON p.month = r.month
+                GROUP BY p.pid, r.g{grouping}""",
         )
 
     # the area levels and cuts ------------------------------------------------------------------------------
@@ -316,66 +352,62 @@ class _Pipeline:
         """(cells table, counts table, area length) of every level and cut computed."""
         return self._cut_tables
 
-    def _level(self, cursor, name: str, source: str, length: int, keys: str, extra: str, measures: str, *, grouped):
-        """One level of a ladder: `source` grouped by the period, the area code number at `length` (carrying the
-        coarser ones along), the cut's `keys` and `extra` (the indicator, for cells)."""
-        coarser = [f"a{other}" for other in self.lengths if other < length]
-        prefix = "g." if grouped else "s."
-        carried = "".join(f", {prefix}{column}" for column in coarser)
-        columns = f"s.pid, {prefix}a{length}{carried}{keys}{extra}"
-        select = f"SELECT {columns.replace(f'{prefix}a{length}', f'{prefix}a{length} AS a', 1)}, {measures}"
-        if grouped:
-            select += f" FROM {source} s JOIN zr_group g ON g.g = s.g"
-        else:
-            select += f" FROM {source} s"
-        self._create(cursor, name, f"{select} GROUP BY {columns}")
+    def _coarser(self, length: int, alias: str = "s") -> str:
+        return "".join(f", {alias}.a{other}" for other in self.lengths if other < length)
 
     def _ladders(self, cursor) -> None:
-        cells = (", s.ind", f"{_bigint('SUM(s.value)')} AS value, {_bigint('SUM(s.n)')} AS n")
-        counts = ("", f"{_bigint('SUM(s.reports)')} AS reports, {_bigint('SUM(s.teams)')} AS teams")
-        for suffix, (extra, measures), source in (("c", cells, "zr_gp"), ("n", counts, "zr_gn")):
+        cells = (", s.ind", f"{_bigint('SUM(s.value)')} AS value, {_bigint('SUM(s.n)')} AS n", ", s.value, s.n")
+        counts = (
+            "",
+            f"{_bigint('SUM(s.reports)')} AS reports, {_bigint('SUM(s.teams)')} AS teams",
+            ", s.reports, s.teams",
+        )
+        for suffix, (extra, measures, plain), source in (("c", cells, "zr_gp"), ("n", counts, "zr_gn")):
+            # All units: the township groups are the finest level; each coarser one from the one below.
             previous = None
             for length in self.all_lengths:
                 name = f"zr_{suffix}_all_{length}"
                 if previous is None:
-                    self._level(cursor, name, source, length, "", extra, measures, grouped=True)
+                    select = (
+                        f"SELECT s.pid, g.a{length} AS a{self._coarser(length, 'g')}{extra}{plain} "
+                        f"FROM {source}_t s JOIN zr_group_t g ON g.g = s.g"
+                    )
                 else:
-                    self._level_from(cursor, name, previous, length, "", extra, measures)
+                    select = (
+                        f"SELECT s.pid, s.a{length} AS a{self._coarser(length)}{extra}, {measures} FROM {previous} s "
+                        f"GROUP BY s.pid, s.a{length}{self._coarser(length)}{extra}"
+                    )
+                self._create(cursor, name, select)
                 previous = name
                 if suffix == "c":
                     self._cut_tables.append((name, f"zr_n_all_{length}", length))
-            if not self.level_lengths:
+            if "u" not in self.groupings:
                 continue
-            # Units at county level only: a unit's figure in a prefecture or the region is the sum of its counties,
-            # added up when read (reports/stats.py), which keeps the store several times smaller.
+            # Units at county level only (the unit groups themselves): a unit's figure in a prefecture or the
+            # region is the sum of its counties, added up when read (reports/stats.py).
             unit_name = f"zr_{suffix}_unit_{UNIT_LENGTH}"
-            self._level(cursor, unit_name, source, UNIT_LENGTH, ", g.unit_id, g.lv", extra, measures, grouped=True)
+            self._create(
+                cursor,
+                unit_name,
+                f"SELECT s.pid, g.a{UNIT_LENGTH} AS a{self._coarser(UNIT_LENGTH, 'g')}, g.unit_id, g.lv{extra}{plain} "
+                f"FROM {source}_u s JOIN zr_group_u g ON g.g = s.g",
+            )
             if suffix == "c":
                 self._cut_tables.append((unit_name, f"zr_n_unit_{UNIT_LENGTH}", UNIT_LENGTH))
             # Unit levels (a handful) at every level down to the county, from the units.
             previous, previous_length = unit_name, UNIT_LENGTH
             for length in self.level_lengths:
                 name = f"zr_{suffix}_level_{length}"
-                coarser = "".join(f", s.a{other}" for other in self.lengths if other < length)
                 area = "s.a" if length == previous_length else f"s.a{length}"
                 self._create(
                     cursor,
                     name,
-                    f"SELECT s.pid, {area} AS a{coarser}, s.lv{extra}, {measures} FROM {previous} s "
-                    f"GROUP BY s.pid, {area}{coarser}, s.lv{extra}",
+                    f"SELECT s.pid, {area} AS a{self._coarser(length)}, s.lv{extra}, {measures} FROM {previous} s "
+                    f"GROUP BY s.pid, {area}{self._coarser(length)}, s.lv{extra}",
                 )
                 previous, previous_length = name, length
                 if suffix == "c":
                     self._cut_tables.append((name, f"zr_n_level_{length}", length))
-
-    def _level_from(self, cursor, name: str, source: str, length: int, keys: str, extra: str, measures: str) -> None:
-        coarser = "".join(f", s.a{other}" for other in self.lengths if other < length)
-        self._create(
-            cursor,
-            name,
-            f"SELECT s.pid, s.a{length} AS a{coarser}{keys}{extra}, {measures} FROM {source} s "
-            f"GROUP BY s.pid, s.a{length}{coarser}{keys}{extra}",
-        )
 
     # reading -------------------------------------------------------------------------------------------------
 
