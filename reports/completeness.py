@@ -1,8 +1,9 @@
 """Reporting completeness per area and month (应报 / 已报 / 已审 / 逾期 / 未报), stored in `Completeness`.
 
 Small enough to compute in Python from one pass over the active teams and their reports (a month of the
-region is 5,500 teams); recomputed for a month whenever one of its reports changes status, and for all
-months by the nightly job. Recomputing from the source each time makes it idempotent.
+region is 5,500 teams). When a report changes status its month is recomputed and the rows of its village and
+the areas above it are replaced (the other rows change only with time, as due dates pass: the nightly job
+recomputes every month). Recomputing from the source each time makes it idempotent.
 """
 
 import datetime
@@ -81,10 +82,16 @@ def compute_month(month: datetime.date, *, today: datetime.date | None = None) -
 
 
 @transaction.atomic
-def completeness_refresh(month: datetime.date) -> int:
-    """Replace one month's rows with a fresh computation; returns the number of rows."""
+def completeness_refresh(month: datetime.date, *, village: str | None = None) -> int:
+    """Replace one month's rows with a fresh computation (only the rows of `village` and the areas above it, the
+    ones a report of that village changes); returns the number of rows written."""
     rows = compute_month(month)
-    Completeness.objects.filter(month=month_start(month)).delete()
+    stale = Completeness.objects.filter(month=month_start(month))
+    if village is not None:
+        codes = {village[:length] for length in AREA_LENGTHS}
+        rows = [row for row in rows if row.area_code in codes]
+        stale = stale.filter(area_code__in=codes)
+    stale.delete()
     Completeness.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
 

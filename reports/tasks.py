@@ -40,7 +40,7 @@ def refresh_figures_for_report(report_id: int, figures: bool = True) -> int:
     report = MonthlyReport.objects.select_related("team__batch").filter(pk=report_id).first()
     if report is None:
         return 0
-    completeness_refresh(report.month)
+    completeness_refresh(report.month, village=report.team.village_id)
     return refresh_for_report(report) if figures else 0
 
 
