@@ -155,15 +155,11 @@ class _Pipeline:
         self.tables: list[str] = []
         self._cut_tables: list[tuple[str, str, int]] = []
 
-    def _create(self, cursor, name: str, select: str, params: list | None = None, *, view: bool = False) -> None:
-        """A temporary table of `select`, or a temporary view where writing the rows would cost more than
-        reading them again (a plain join of the groups with their names)."""
-        kind = "VIEW" if view else "TABLE"
-        cursor.execute(f"DROP {kind} IF EXISTS {name}")
-        cursor.execute(f"CREATE TEMPORARY {kind} {name} AS {select}", params)
-        self.tables.append((kind, name))
-        if not view:
-            self._analyze(cursor, name)
+    def _create(self, cursor, name: str, select: str, params: list | None = None) -> None:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {select}", params)
+        self.tables.append(name)
+        self._analyze(cursor, name)
 
     def _insert(self, cursor, name: str, select: str) -> None:
         cursor.execute(f"INSERT INTO {name} {select}")
@@ -191,8 +187,8 @@ class _Pipeline:
         self._ladders(cursor)
 
     def drop(self, cursor) -> None:
-        for kind, name in reversed(self.tables):
-            cursor.execute(f"DROP {kind} IF EXISTS {name}")
+        for name in reversed(self.tables):
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
         self.tables.clear()
 
     def _periods(self, cursor) -> None:
@@ -202,7 +198,7 @@ class _Pipeline:
         ):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
             cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
-            self.tables.append(("TABLE", name))
+            self.tables.append(name)
         keys, months = [], []
         for pid, period in enumerate(self.periods, start=1):
             keys.append((pid, period.kind, period.start, period.end))
