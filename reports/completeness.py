@@ -10,7 +10,7 @@ import datetime
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from reports.choices import ReportStatus
@@ -35,7 +35,9 @@ def months_with_teams() -> list[datetime.date]:
     return sorted(months)
 
 
-def compute_month(month: datetime.date, *, today: datetime.date | None = None) -> list[Completeness]:
+def compute_month(month: datetime.date, *, today: datetime.date | None = None, prefix: str = "") -> list[Completeness]:
+    """The month's rows of every area (under `prefix`, whose rows above it are then partial: callers keep only
+    the rows within it)."""
     today = today or timezone.localdate()
     first = month_start(month)
     last = add_months(first, 1) - datetime.timedelta(days=1)
@@ -45,6 +47,7 @@ def compute_month(month: datetime.date, *, today: datetime.date | None = None) -
             start_date__lte=last,
             batch__start_date__lte=last,
             batch__end_date__gte=first,
+            village__pk__startswith=prefix,
         ).values_list("pk", "village_id")
     )
     reports = {
@@ -81,19 +84,37 @@ def compute_month(month: datetime.date, *, today: datetime.date | None = None) -
     ]
 
 
+COUNTED = ("expected", "submitted", "approved", "late", "missing")
+
+
 @transaction.atomic
 def completeness_refresh(month: datetime.date, *, village: str | None = None) -> int:
-    """Replace one month's rows with a fresh computation (only the rows of `village` and the areas above it, the
-    ones a report of that village changes); returns the number of rows written."""
-    rows = compute_month(month)
-    stale = Completeness.objects.filter(month=month_start(month))
-    if village is not None:
-        codes = {village[:length] for length in AREA_LENGTHS}
-        rows = [row for row in rows if row.area_code in codes]
-        stale = stale.filter(area_code__in=codes)
-    stale.delete()
-    Completeness.objects.bulk_create(rows, batch_size=2000)
-    return len(rows)
+    """Replace one month's rows with a fresh computation; returns the number of rows written.
+
+    With `village` (a report of it changed status), only the rows that report changes: the village, its township
+    and county computed from the county's teams, then its prefecture and the region added up from their children
+    rows."""
+    first = month_start(month)
+    if village is None:
+        rows = compute_month(first)
+        Completeness.objects.filter(month=first).delete()
+        Completeness.objects.bulk_create(rows, batch_size=2000)
+        return len(rows)
+    below = {village[:length] for length in (12, 9, 6)}
+    rows = [row for row in compute_month(first, prefix=village[:6]) if row.area_code in below]
+    Completeness.objects.filter(month=first, area_code__in=below).delete()
+    Completeness.objects.bulk_create(rows)
+    written = len(rows)
+    for parent, child_length in ((village[:4], 6), (village[:2], 4)):
+        children = Completeness.objects.filter(month=first, area_level=child_length, area_code__startswith=parent)
+        totals = children.aggregate(**{name: Sum(name) for name in COUNTED})
+        Completeness.objects.filter(month=first, area_code=parent).delete()
+        if totals["expected"]:
+            Completeness.objects.create(
+                month=first, area_code=parent, area_level=len(parent), computed_at=timezone.now(), **totals
+            )
+            written += 1
+    return written
 
 
 def completeness_rebuild() -> int:

@@ -12,7 +12,8 @@ import pytest
 from django.db.models import F
 
 from reports.choices import ReportStatus
-from reports.models import Figure, MonthlyReport, ReportValue
+from reports.completeness import completeness_rebuild, completeness_refresh
+from reports.models import Completeness, Figure, MonthlyReport, ReportValue
 from reports.periods import add_months
 from reports.rollup import batch_periods, compare_batch, rebuild_batch, refresh_for_report, village_figures
 from teams.choices import UnitLevel
@@ -183,3 +184,27 @@ def test_refreshing_changed_reports_gives_what_a_rebuild_gives(world):
         refresh_for_report(MonthlyReport.objects.get(pk=report.pk))  # twice: idempotent
     assert_store_is_right(batch)
     assert compare_batch(batch)[1] == []
+
+
+def test_refreshing_the_completeness_of_changed_reports_gives_what_a_rebuild_gives(world):
+    batch = world["batches"][1]
+    completeness_rebuild()
+    rng = world["rng"]
+    for report in rng.sample(list(MonthlyReport.objects.filter(team__batch=batch).order_by("pk")), 8):
+        new_status = ReportStatus.APPROVED if report.status != ReportStatus.APPROVED else ReportStatus.DRAFT
+        changed = {"reviewed_at": F("submitted_at"), "reviewed_by": F("submitted_by")}
+        if new_status == ReportStatus.DRAFT:
+            changed = {"submitted_at": None, "submitted_by": None, "reviewed_at": None, "reviewed_by": None}
+        MonthlyReport.objects.filter(pk=report.pk).update(status=new_status, **changed)
+        completeness_refresh(report.month, village=report.team.village_id)
+
+    def rows(month):
+        return {
+            row.area_code: (row.expected, row.submitted, row.approved, row.late, row.missing)
+            for row in Completeness.objects.filter(month=month)
+        }
+
+    months = sorted(set(MonthlyReport.objects.filter(team__batch=batch).values_list("month", flat=True)))
+    stored = {month: rows(month) for month in months}
+    completeness_rebuild()
+    assert stored == {month: rows(month) for month in months}
