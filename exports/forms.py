@@ -8,7 +8,7 @@ from django import forms
 
 from exports.choices import ExportKind, Layout
 from exports.params import area_choices
-from exports.roster import MAX_UPLOAD_MB, default_batch, import_counties
+from exports.roster import MAX_ROWS, MAX_UPLOAD_MB, default_batch, import_counties
 from reports import stats
 from reports.models import Figure
 from teams.choices import UnitLevel
@@ -119,7 +119,7 @@ class RosterUploadForm(PageForm):
     batch = forms.ChoiceField(label="批次")
     file = forms.FileField(
         label="花名册文件",
-        help_text=f"用导入模板填写的 .xlsx 文件，不超过{MAX_UPLOAD_MB} MB、2,000行。",
+        help_text=f"用导入模板填写的 .xlsx 文件，不超过{MAX_UPLOAD_MB} MB、{MAX_ROWS:,}行。",
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
     )
     rows = (("county", "batch"), ("file",))

@@ -170,7 +170,7 @@ class RosterImportView(RosterImportMixin, TemplateView):
             form=form,
             counties=counties,
             imports=list(selectors.roster_import_list(user=self.request.user)[:10]),
-            max_rows=MAX_ROWS,
+            max_rows_text=f"{MAX_ROWS:,}",
             max_mb=MAX_UPLOAD_MB,
         )
         return context

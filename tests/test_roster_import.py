@@ -278,7 +278,7 @@ def test_it_refuses_a_file_above_the_row_limit(county_admin, nanga_team, batch):
 
     outcome = upload(county_admin, workbook_bytes(rows), batch=batch)
 
-    assert messages(outcome) == [(None, None, "数据超过2,000行，请分批导入（每次最多2,000行）。")]
+    assert messages(outcome) == [(None, None, "数据超过1,000行，请分批导入（每次最多1,000行）。")]
     assert Cadre.objects.count() == cadres
 
 

@@ -23,7 +23,15 @@ from exports.api.serializers import (
 )
 from exports.choices import JobStatus
 from exports.models import ExportJob, RosterImport
-from exports.roster import MAX_UPLOAD_BYTES, TOO_BIG, import_counties, roster_import, roster_template
+from exports.roster import (
+    MAX_ROWS,
+    MAX_UPLOAD_BYTES,
+    MAX_UPLOAD_MB,
+    TOO_BIG,
+    import_counties,
+    roster_import,
+    roster_template,
+)
 from exports.views import _file_response, job_file_response, marked_file_response
 from exports.xlsx import XLSX_CONTENT_TYPE
 from zhucun.scope import Action, user_can
@@ -132,7 +140,7 @@ class RosterImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         summary="上传并导入干部花名册",
         description=(
             "全部行无误才导入（一个事务），否则一行都不导入：400 的 errors 逐行逐列列出全部错误，"
-            "marked_file_url 为标注了错误单元格的工作簿。文件不超过5 MB、2,000行。"
+            f"marked_file_url 为标注了错误单元格的工作簿。文件不超过{MAX_UPLOAD_MB} MB、{MAX_ROWS:,}行。"
         ),
         request={"multipart/form-data": RosterUploadSerializer},
         responses={
