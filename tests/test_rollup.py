@@ -175,3 +175,32 @@ def test_it_rebuilds_with_the_command_and_reports_a_summary(world, capsys):
     out = capsys.readouterr().out
     assert "统计重算完成：1 个批次" in out
     assert Figure.objects.filter(batch=world["batch"]).exists()
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_updates_the_stats_api_after_an_approval_through_the_api(geography_transactional, county_admin):
+    """CI: the county admin approves through the API; the job goes through Redis to the real worker, which writes
+    the figures; the statistics API then answers with them (and says when they were computed)."""
+    from rest_framework.test import APIClient
+
+    from tests.factories import BatchFactory
+
+    batch = BatchFactory(number=10, start_date=datetime.date(2025, 11, 1), end_date=datetime.date(2026, 10, 31))
+    team = make_team(village="540103001002", batch=batch, members=1)
+    report = MonthlyReportFactory(team=team, month=JAN, submitted=True)
+    ReportValue.objects.create(report=report, indicator=IndicatorFactory(code="P02"), value=Decimal("17"))
+    client = APIClient()
+    client.force_login(county_admin)
+
+    approved = client.post(f"/api/v1/monthly-reports/{report.pk}/approve/", {"comment": "同意"}, format="json")
+    assert approved.status_code == 200, approved.content
+
+    def answered() -> dict | None:
+        body = client.get("/api/v1/stats/totals/", {"kind": "month", "period": "2026-01", "batch": batch.pk}).json()
+        figures = {item["code"]: item for group in body["categories"] for item in group["indicators"]}
+        return body if figures.get("P02", {}).get("value") == "17" else None
+
+    _wait_for(lambda: answered() is not None)
+    body = answered()
+    assert body["area"]["code"] == "540103" and body["freshness"]["computed_at"]
