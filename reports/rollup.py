@@ -521,10 +521,14 @@ def _lock_batch(batch: Batch) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x5A48, batch.pk])
 
 
-def rebuild_batch(batch: Batch, *, progress: Callable[[int, int], None] | None = None) -> int:
-    """Replace all figures of a batch with a fresh computation, in one transaction (readers see the old figures
-    until it commits, never a mixture). Returns the number of rows written."""
-    pipeline = _Pipeline(batch, batch_periods(batch), prefix=None, levels=STORED_LEVELS)
+def rebuild_batch(
+    batch: Batch, *, month: datetime.date | None = None, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Replace all figures of a batch (or those of the periods containing `month`: the month, its quarter, half,
+    year and batch-to-date) with a fresh computation, in one transaction (readers see the old figures until it
+    commits, never a mixture). Returns the number of rows written."""
+    periods = batch_periods(batch) if month is None else periods_containing(batch, month)
+    pipeline = _Pipeline(batch, periods, prefix=None, levels=STORED_LEVELS)
     written = 0
     with transaction.atomic(), connection.cursor() as cursor:
         _lock_batch(batch)
@@ -537,7 +541,14 @@ def rebuild_batch(batch: Batch, *, progress: Callable[[int, int], None] | None =
                 cursor.execute("SET LOCAL enable_sort = off")
             if progress:
                 progress(1, len(tables) + 1)
-            Figure.objects.filter(batch=batch).delete()
+            if month is None:
+                Figure.objects.filter(batch=batch).delete()
+            else:
+                for period in periods:
+                    stale = Figure.objects.filter(batch=batch, kind=period.kind)
+                    if period.kind != Figure.Kind.BATCH_TO_DATE:
+                        stale = stale.filter(period_end=period.end)
+                    stale.delete()
             now = timezone.now()
             for step, (cells, counts, _) in enumerate(tables, start=2):
                 cursor.execute(

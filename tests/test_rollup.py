@@ -204,3 +204,18 @@ def test_the_worker_updates_the_stats_api_after_an_approval_through_the_api(geog
     _wait_for(lambda: answered() is not None)
     body = answered()
     assert body["area"]["code"] == "540103" and body["freshness"]["computed_at"]
+
+
+def test_it_rebuilds_one_month_with_the_command(world, capsys):
+    from django.core.management import call_command
+
+    call_command("rollup_rebuild", "--month", "2026-02")
+
+    assert "统计重算完成：1 个批次" in capsys.readouterr().out
+    assert set(Figure.objects.filter(batch=world["batch"]).values_list("kind", "period_end").distinct()) == {
+        ("month", FEB),
+        ("quarter", MAR),
+        ("half", datetime.date(2026, 6, 1)),
+        ("year", datetime.date(2026, 12, 1)),
+        ("btd", Figure.objects.get(kind="btd", area_code="54", unit_key="").period_end),
+    }

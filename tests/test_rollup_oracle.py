@@ -15,7 +15,14 @@ from reports.choices import ReportStatus
 from reports.completeness import completeness_rebuild, completeness_refresh
 from reports.models import Completeness, Figure, MonthlyReport, ReportValue
 from reports.periods import add_months
-from reports.rollup import batch_periods, compare_batch, rebuild_batch, refresh_for_report, village_figures
+from reports.rollup import (
+    batch_periods,
+    compare_batch,
+    periods_containing,
+    rebuild_batch,
+    refresh_for_report,
+    village_figures,
+)
 from teams.choices import UnitLevel
 from tests.factories import BatchFactory, DispatchingUnitFactory, IndicatorFactory, MonthlyReportFactory, make_team
 from villages.models import Area
@@ -208,3 +215,14 @@ def test_refreshing_the_completeness_of_changed_reports_gives_what_a_rebuild_giv
     stored = {month: rows(month) for month in months}
     completeness_rebuild()
     assert stored == {month: rows(month) for month in months}
+
+
+def test_rebuilding_one_month_writes_exactly_its_periods_as_a_full_rebuild_would(world):
+    batch = world["batches"][0]
+    month = datetime.date(2025, 5, 1)
+
+    rebuild_batch(batch, month=month)
+
+    touched = {(period.kind, period.end) for period in periods_containing(batch, month)}
+    want = {key: value for key, value in expected(batch).items() if key[:2] in touched}
+    assert stored(batch) == want and {key[0] for key in want} == {"month", "quarter", "half", "year", "btd"}
