@@ -185,9 +185,10 @@ def test_it_lists_every_error_of_every_row(county_admin, nanga_team, sangmu, bat
 
 
 def test_it_refuses_duplicates_within_the_file_and_against_the_database(county_admin, nanga_team, batch):
-    registered = nanga_team.assignments.first().cadre.id_number
+    registered = nanga_team.assignments.first().cadre
     rows = [row("南嘎居委会", "格桑旺堆", 1), row("南嘎居委会", "格桑旺堆", 1), row("南嘎居委会", "达瓦", 2)]
-    rows[2]["身份证号"] = registered
+    rows[2]["身份证号"] = registered.id_number
+    rows[2]["性别"] = registered.get_gender_display()
 
     outcome = upload(county_admin, workbook_bytes(rows), batch=batch)
 

@@ -4,13 +4,13 @@ one, and a roster import's outcome."""
 from django.urls import reverse
 from rest_framework import serializers
 
-from exports.choices import ExportKind, Layout
 from exports.models import ExportJob, RosterImport
-from reports.models import Figure
-from teams.choices import UnitLevel
 
 
 class ExportJobSerializer(serializers.ModelSerializer):
+    # Plain strings in the schema: "kind" and "status" name other choice sets elsewhere in the API.
+    kind = serializers.CharField(read_only=True, help_text="summary、team_detail、roster、completeness")
+    status = serializers.CharField(read_only=True, help_text="queued、running、done、failed、expired")
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     download_url = serializers.SerializerMethodField(help_text="文件生成后的下载地址；未完成或已过期时为空")
@@ -51,8 +51,9 @@ class ExportStartSerializer(serializers.Serializer):
     """What to export. Every parameter is optional: the defaults are the user's own area, the latest half-year with
     figures, all batches and all units. Each export reads only the parameters it uses."""
 
-    kind = serializers.ChoiceField(
-        choices=ExportKind.choices,
+    # Strings, checked by exports.params (Chinese errors by field): as choice fields they would collide with the
+    # API's other "kind" and unit-level enums in the schema.
+    kind = serializers.CharField(
         help_text="summary 汇总表、team_detail 工作队明细、roster 干部花名册、completeness 报送完成情况",
     )
     area = serializers.RegexField(
@@ -62,8 +63,10 @@ class ExportStartSerializer(serializers.Serializer):
         help_text="地区代码（2/4/6/9/12位），须在本人范围内",
         error_messages={"invalid": "地区代码应为2、4、6、9或12位数字。"},
     )
-    period_kind = serializers.ChoiceField(
-        choices=Figure.Kind.choices, required=False, allow_blank=True, help_text="周期类型（汇总表、工作队明细）"
+    period_kind = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="周期类型 month、quarter、half（默认）、year、btd（汇总表、工作队明细）",
     )
     period = serializers.RegexField(
         r"^\d{4}-\d{2}$",
@@ -81,12 +84,12 @@ class ExportStartSerializer(serializers.Serializer):
     )
     batch = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text="批次 id；不填为全部批次")
     unit = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text="派驻单位 id")
-    unit_level = serializers.ChoiceField(
-        choices=UnitLevel.choices, required=False, allow_blank=True, help_text="派驻单位层级"
+    unit_level = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="派驻单位层级 central、region、prefecture、county、township、enterprise",
     )
-    layout = serializers.ChoiceField(
-        choices=Layout.choices, required=False, allow_blank=True, help_text="汇总表方向：indicators（默认）或 areas"
-    )
+    layout = serializers.CharField(required=False, allow_blank=True, help_text="汇总表方向：indicators（默认）或 areas")
     monthly_sheets = serializers.BooleanField(required=False, default=False, help_text="工作队明细另按月份分表")
     current_only = serializers.BooleanField(required=False, default=False, help_text="花名册只含在任干部")
 
@@ -98,6 +101,7 @@ class RowErrorSerializer(serializers.Serializer):
 
 
 class RosterImportSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True, help_text="imported 已导入、rejected 未导入（有错误）")
     county_name = serializers.CharField(source="county.name", read_only=True)
     batch_name = serializers.CharField(source="batch.name", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
