@@ -1,9 +1,13 @@
-"""Keep resident ID numbers and mobile numbers out of the logs (SPEC.md: ID numbers never in logs).
+"""Keep resident ID numbers and mobile numbers out of the logs (SPEC.md: ID numbers never in logs), and write
+each record as one JSON object in production.
 
 Attach `MaskPersonalDataFilter` to a handler: it masks the formatted message (so the arguments too,
 whatever their type) and any traceback text before the handler's formatter sees the record.
+`JsonFormatter` then writes what the filter left, so a log collector never sees the unmasked text either.
 """
 
+import datetime
+import json
 import logging
 import re
 
@@ -38,3 +42,31 @@ class MaskPersonalDataFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = mask_personal_data(record.stack_info)
         return True
+
+
+# Attributes every LogRecord has; anything else on a record came from `extra=` and is written as a field.
+_RECORD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One line per record: time (ISO 8601 with offset), level, logger, message, process, then `extra=` fields and
+    the traceback. Values that are not JSON are written as their str(), masked like the message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "process": record.process,
+        }
+        for key, value in vars(record).items():
+            if key not in _RECORD_ATTRIBUTES and not key.startswith("_") and key not in entry:
+                entry[key] = value if isinstance(value, int | float | bool | None) else mask_personal_data(str(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False)
