@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from exports import services
 from exports.choices import ExportKind, JobStatus
-from exports.models import ExportJob
+from exports.models import ExportJob, RosterImport
 from exports.params import export_request_resolve
 from exports.roster import roster_template
 from reports.completeness import completeness_rebuild
@@ -39,10 +39,12 @@ def figures(batch, nanga_team):
 
 @pytest.fixture
 def job_files():
-    """Delete the files the test's jobs wrote (under the project's media/ when a real worker wrote them)."""
+    """Delete the files the test's jobs and imports wrote (under the project's media/, shared with a real worker)."""
     yield
     for job in ExportJob.objects.exclude(file=""):
         services.media_path(job.file.name).unlink(missing_ok=True)
+    for record in RosterImport.objects.exclude(marked_file=""):
+        services.media_path(record.marked_file.name).unlink(missing_ok=True)
 
 
 def saved_workbook(download, tmp_path: Path):
@@ -115,7 +117,9 @@ def test_the_auditor_starts_an_export_on_a_phone_and_downloads_it(open_page, aud
     assert p02[2] == 112
 
 
-def test_the_county_admin_reads_the_import_errors_by_row_and_column(open_page, county_admin, nanga_team, tmp_path):
+def test_the_county_admin_reads_the_import_errors_by_row_and_column(
+    open_page, county_admin, nanga_team, job_files, tmp_path
+):
     workbook = load_workbook(BytesIO(roster_template()))
     sheet = workbook["干部花名册"]
     for column, value in enumerate(
