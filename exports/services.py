@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 EXPORT_DIR = "exports"
 # Small enough to build while the browser waits (the page's "直接下载"); the others always run as jobs.
 DIRECT_KINDS = (ExportKind.SUMMARY, ExportKind.COMPLETENESS)
+MAX_ACTIVE_JOBS = 3
 FAILED_MESSAGE = "导出失败，请稍后重试；如仍失败请联系管理员。"
 TIMEOUT_MESSAGE = "导出超时未完成，请缩小地区或周期后重试。"
 NO_LONGER_ALLOWED = "您已没有导出这些数据的权限（角色或管理范围已变更）。"
@@ -54,8 +55,12 @@ def media_path(name: str) -> Path:
 @transaction.atomic
 def export_job_start(*, user, kind: str, data) -> ExportJob:
     """Check the parameters against the user's scope (ValidationError by field, 403 without the right to export),
-    record the job and queue it once the transaction commits."""
+    record the job and queue it once the transaction commits. A user has at most MAX_ACTIVE_JOBS jobs waiting or
+    running at a time (a region-wide team detail keeps a worker busy for a minute)."""
     request = export_request_resolve(user=user, kind=kind, data=data)
+    active = ExportJob.objects.filter(user=user, status__in=RUNNABLE_STATUSES).count()
+    if active >= MAX_ACTIVE_JOBS:
+        raise ValidationError(f"您已有{active}个导出任务正在排队或生成，请等其完成后再提交。")
     job = ExportJob.objects.create(
         user=user,
         kind=request.kind,

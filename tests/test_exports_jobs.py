@@ -98,6 +98,20 @@ def test_it_refuses_exports_to_team_roles(nanga_leader):
     assert response.json()["detail"] == "您没有导出权限。"
 
 
+def test_it_takes_at_most_three_waiting_jobs_per_user(nanga_team, county_admin):
+    client = api(county_admin)
+    for _ in range(3):
+        assert client.post(EXPORTS, {"kind": "roster"}, format="json").status_code == 201
+
+    fourth = client.post(EXPORTS, {"kind": "roster"}, format="json")
+    run(ExportJob.objects.filter(user=county_admin).first())
+    after_one = client.post(EXPORTS, {"kind": "roster"}, format="json")
+
+    assert fourth.status_code == 400
+    assert fourth.json() == {"non_field_errors": ["您已有3个导出任务正在排队或生成，请等其完成后再提交。"]}
+    assert after_one.status_code == 201
+
+
 def test_it_lists_only_the_users_own_jobs(nanga_team, county_admin, auditor):
     mine = services.export_job_start(user=county_admin, kind=ExportKind.ROSTER, data={})
     services.export_job_start(user=auditor, kind=ExportKind.ROSTER, data={})
