@@ -1,4 +1,5 @@
 # Zhucun: `make run` serves the demo, `make test` runs the whole suite. Both install what they need first.
+# `make serve`: the production shape (gunicorn, a Celery worker and beat) against the local PostgreSQL and Redis.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -6,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install lint check-python serve-prepare clean
+.PHONY: run serve test install lint check-python serve-prepare clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -42,6 +43,11 @@ run: serve-prepare
 	@echo "驻村工作队管理系统: http://$(HOST):$(PORT)/"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# DEBUG=0 with production settings, plain http on loopback only; database zhucun_serve (created if missing) and
+# Redis db 1 unless DATABASE_URL / CELERY_BROKER_URL say otherwise. Ctrl-C stops all three processes together.
+serve: install
+	$(PY) scripts/serve.py --host $(HOST) --port $(PORT)
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -51,4 +57,4 @@ test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor staticfiles db.sqlite3 db.sqlite3-shm db.sqlite3-wal
+	rm -rf $(VENV) node_modules static/vendor staticfiles .serve db.sqlite3 db.sqlite3-shm db.sqlite3-wal
