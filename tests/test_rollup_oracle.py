@@ -226,3 +226,31 @@ def test_rebuilding_one_month_writes_exactly_its_periods_as_a_full_rebuild_would
     touched = {(period.kind, period.end) for period in periods_containing(batch, month)}
     want = {key: value for key, value in expected(batch).items() if key[:2] in touched}
     assert stored(batch) == want and {key[0] for key in want} == {"month", "quarter", "half", "year", "btd"}
+
+
+def test_an_approval_rewrites_exactly_the_figures_it_touches(world, time_machine):
+    batch = world["batches"][1]
+    rebuild_batch(batch)
+    report = MonthlyReport.objects.filter(team__batch=batch).exclude(status=ReportStatus.APPROVED).first()
+    before = {
+        (row.kind, row.period_end, row.area_code, row.unit_key): row.computed_at
+        for row in Figure.objects.filter(batch=batch)
+    }
+    time_machine.shift(datetime.timedelta(minutes=5))
+    changed = {"reviewed_at": F("submitted_at"), "reviewed_by": F("submitted_by")}
+    MonthlyReport.objects.filter(pk=report.pk).update(status=ReportStatus.APPROVED, **changed)
+
+    refresh_for_report(MonthlyReport.objects.get(pk=report.pk))
+
+    rewritten = {
+        (row.kind, row.period_end, row.area_code, row.unit_key)
+        for row in Figure.objects.filter(batch=batch)
+        if before.get((row.kind, row.period_end, row.area_code, row.unit_key)) != row.computed_at
+    }
+    team, village = report.team, report.team.village_id
+    cuts = {(village[:9], ""), (village[:6], ""), (village[:4], ""), (village[:2], "")}
+    cuts |= {(village[:6], f"u:{team.unit_id}")}
+    cuts |= {(village[:length], f"l:{team.unit.level}") for length in (6, 4, 2)}
+    periods = {(period.kind, period.end) for period in periods_containing(batch, report.month)}
+    assert rewritten == {(kind, end, area, unit) for kind, end in periods for area, unit in cuts}
+    assert_store_is_right(batch)
