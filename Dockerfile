@@ -12,8 +12,10 @@ COPY requirements.txt constraints.txt ./
 RUN pip install --no-cache-dir -r requirements.txt -c constraints.txt
 COPY . .
 COPY --from=assets /app/static/vendor ./static/vendor
+# Static files at build: hashed, compressed names in the image, identical in every container; whitenoise serves them.
 RUN SECRET_KEY=collectstatic-only-build-time-key-000000000000 python manage.py collectstatic --noinput -v 0
 RUN useradd --system --uid 1000 zhucun && mkdir -p /app/media && chown zhucun /app/media
 USER zhucun
 EXPOSE 8000
-CMD ["gunicorn", "zhucun.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+# Workers: WEB_CONCURRENCY (default 2 × cores + 1); logs JSON on stdout (scripts/gunicorn.conf.py).
+CMD ["gunicorn", "zhucun.wsgi:application", "--config", "scripts/gunicorn.conf.py"]

@@ -68,6 +68,16 @@ def test_it_refuses_to_start_without_a_secret_key(tmp_path):
     assert "SECRET_KEY must be set" in checked.stderr
 
 
+def test_it_refuses_the_placeholder_key_of_the_env_example(tmp_path):
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    placeholder = next(line.split("=", 1)[1] for line in lines if line.startswith("SECRET_KEY="))
+
+    checked = manage("check", env=production_env(tmp_path, SECRET_KEY=placeholder))
+
+    assert checked.returncode != 0
+    assert "SECRET_KEY must be set" in checked.stderr
+
+
 def test_it_refuses_plain_http_for_a_host_other_than_loopback(tmp_path):
     checked = manage("check", env=production_env(tmp_path, ZHUCUN_PLAIN_HTTP="1"))
 

@@ -17,7 +17,10 @@ DEBUG = env_bool("DEBUG", default=True)
 
 _DEV_SECRET_KEY = "django-insecure-zhucun-local-demo-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
-if not DEBUG and (not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 32):
+# .env.example's placeholder starts with "change-me": copying the example unchanged must not start a server.
+if not DEBUG and (
+    not SECRET_KEY or SECRET_KEY == _DEV_SECRET_KEY or SECRET_KEY.startswith("change-me") or len(SECRET_KEY) < 32
+):
     raise ImproperlyConfigured("SECRET_KEY must be set to a random string of at least 32 characters when DEBUG=0.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
