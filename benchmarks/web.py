@@ -1,0 +1,325 @@
+"""Web under load (issue 7): p50/p95/p99 and requests per second of the hot endpoints on gunicorn, 32 clients.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/zhucun_bench .venv/bin/python benchmarks/web.py
+    ... benchmarks/web.py --workers 3 --seconds 30      # gunicorn workers (default: scripts/gunicorn.conf.py's)
+    ... benchmarks/web.py --url http://127.0.0.1:8000   # an already running server (make serve) instead
+
+It starts gunicorn the way production does (scripts/gunicorn.conf.py, DEBUG=0 with production settings, hashed
+static files collected under benchmarks/out/, persistent database connections, JSON access log to
+benchmarks/out/web-gunicorn.log) against DATABASE_URL on a loopback port, creates its own users if missing
+(`webbench_region_admin`, region admin; `webbench_county_admin`, county admin of 堆龙德庆区: nothing else in the
+database is changed but their sessions and login records), and logs each of the 32 clients in through the login
+form, so every client holds its own session, as 32 people would.
+
+Each endpoint is then loaded alone: all clients request it back to back for --warmup seconds (not counted) and
+--seconds more (counted). Printed per endpoint: requests, errors, requests per second, p50/p95/p99/max latency in
+ms, and the ratio of its requests per second to the trivial authenticated endpoint's (/api/v1/me/: session,
+authentication and one small query — the framework's own bound on this server), with the issue's targets.
+
+The load comes from a small threaded client in this process (http.client, one keep-alive connection per client
+that is reopened when the server closes it — gunicorn's sync workers close after each response), not a separate
+tool: no dependency, a session per client logged in through the real form, exact percentiles over every request,
+and its own CPU time printed so it can be weighed (client and server share the machine's cores).
+"""
+
+import argparse
+import http.client
+import os
+import platform
+import re
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhucun.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import logging  # noqa: E402
+
+logging.disable(logging.INFO)
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from reports.models import MonthlyReport  # noqa: E402
+from teams.models import Batch  # noqa: E402
+from villages.models import Area  # noqa: E402
+from zhucun.choices import Role  # noqa: E402
+from zhucun.models import UserRole  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "out"
+BIN = Path(sys.executable).parent
+PASSWORD = "webbench-password-2026"  # noqa: S105 (benchmark accounts on a benchmark database)
+COUNTY = "540103"  # 堆龙德庆区
+TRIVIAL = "/api/v1/me/"
+
+
+# Users and what to request ----------------------------------------------------------------------------------------
+
+
+def bench_user(username: str, role: str, area_code: str):
+    """Created on first use, then left as they are (idempotent: a second run changes nothing)."""
+    user, created = get_user_model().objects.get_or_create(username=username, defaults={"first_name": "压测"})
+    if created or not user.check_password(PASSWORD):
+        user.set_password(PASSWORD)
+        user.save(update_fields=["password"])
+    UserRole.objects.get_or_create(user=user, role=role, area=Area.objects.get(code=area_code))
+    return user
+
+
+def cases() -> list[tuple[str, str, str]]:
+    """(label, who, path): what the dashboard, the team list and a report page ask for at their first load."""
+    batch = Batch.objects.order_by("-number").first()
+    if batch is None:
+        sys.exit("no batches: load data with benchmarks/generate.py first")
+    report = (
+        MonthlyReport.objects.filter(team__batch=batch, team__village__code__startswith=COUNTY)
+        .order_by("-month", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return [
+        ("trivial  /api/v1/me/", "region", TRIVIAL),
+        ("stats    /api/v1/stats/totals/?kind=half", "region", "/api/v1/stats/totals/?kind=half"),
+        ("stats    /api/v1/stats/breakdown/?kind=half", "region", "/api/v1/stats/breakdown/?kind=half"),
+        ("api      /api/v1/work-teams/ (page of 50)", "region", "/api/v1/work-teams/"),
+        ("page     /teams/", "region", "/teams/"),
+        ("api      /api/v1/work-teams/ county admin", "county", "/api/v1/work-teams/"),
+        ("page     /teams/ county admin", "county", "/teams/"),
+        (f"page     /reports/{report}/ (one report)", "county", f"/reports/{report}/"),
+    ]
+
+
+# The client ---------------------------------------------------------------------------------------------------------
+
+
+class Client:
+    """One person's browser: a session cookie and one connection, kept alive while the server allows it."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.connection: http.client.HTTPConnection | None = None
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, bytes]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), "Accept": "*/*"}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        for attempt in range(2):
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            try:
+                self.connection.request(method, path, body=body, headers=headers)
+                response = self.connection.getresponse()
+                content = response.read()
+            except (ConnectionError, http.client.HTTPException):
+                self.connection.close()
+                self.connection = None
+                if attempt:
+                    raise
+                continue
+            for header in response.headers.get_all("Set-Cookie") or []:
+                for name, morsel in SimpleCookie(header).items():
+                    self.cookies[name] = morsel.value
+            if response.will_close:
+                self.connection.close()
+                self.connection = None
+            return response.status, content
+        raise AssertionError("unreachable")
+
+    def log_in(self, username: str) -> None:
+        status, page = self.request("GET", "/accounts/login/")
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
+        form = urllib.parse.urlencode({"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token})
+        status, _ = self.request("POST", "/accounts/login/", form)
+        if status != 302 or "sessionid" not in self.cookies:
+            sys.exit(f"login of {username} failed ({status})")
+
+
+def percentile(ordered: list[float], fraction: float) -> float:
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+def load(clients: list[Client], path: str, *, warmup: float, seconds: float) -> dict:
+    started = time.monotonic()
+    counted_from, stop_at = started + warmup, started + warmup + seconds
+    latencies: list[list[float]] = [[] for _ in clients]
+    errors = [0] * len(clients)
+
+    def run(index: int, client: Client) -> None:
+        while True:
+            begun = time.monotonic()
+            if begun >= stop_at:
+                return
+            status, _ = client.request("GET", path)
+            ended = time.monotonic()
+            if begun >= counted_from and ended <= stop_at:
+                latencies[index].append((ended - begun) * 1000)
+                if status != 200:
+                    errors[index] += 1
+
+    cpu = time.process_time()
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    cpu = time.process_time() - cpu
+    ordered = sorted(value for each in latencies for value in each)
+    if not ordered:
+        return {"requests": 0, "errors": 0, "rps": 0.0, "p50": 0, "p95": 0, "p99": 0, "max": 0, "client_cpu": cpu}
+    return {
+        "requests": len(ordered),
+        "errors": sum(errors),
+        "rps": len(ordered) / seconds,
+        "p50": percentile(ordered, 0.50),
+        "p95": percentile(ordered, 0.95),
+        "p99": percentile(ordered, 0.99),
+        "max": ordered[-1],
+        "client_cpu": cpu / (time.monotonic() - started),
+    }
+
+
+# The server ---------------------------------------------------------------------------------------------------------
+
+
+def server_env(workers: int | None) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CELERY_BROKER_URL", "REDIS_URL"}
+    }
+    env.update(
+        DEBUG="0",
+        ZHUCUN_PLAIN_HTTP="1",
+        ALLOWED_HOSTS="127.0.0.1",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        DATABASE_CONN_MAX_AGE="60",
+        STATIC_ROOT=str(OUT / "static"),
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    if workers:
+        env["WEB_CONCURRENCY"] = str(workers)
+    return env
+
+
+def start_server(port: int, workers: int | None) -> subprocess.Popen:
+    OUT.mkdir(parents=True, exist_ok=True)
+    env = server_env(workers)
+    subprocess.run(  # noqa: S603 (our own command)
+        [str(BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    log = (OUT / "web-gunicorn.log").open("w")
+    server = subprocess.Popen(  # noqa: S603 (our own command)
+        [
+            str(BIN / "gunicorn"),
+            "zhucun.wsgi:application",
+            "--config",
+            str(ROOT / "scripts" / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if Client("127.0.0.1", port).request("GET", "/healthz")[0] == 200:
+                return server
+        except OSError:
+            time.sleep(0.3)
+    server.terminate()
+    sys.exit(f"gunicorn did not answer on port {port}; see {OUT / 'web-gunicorn.log'}")
+
+
+def describe_machine(workers: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0] if connection.vendor == "postgresql" else "-"
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), platform.processor())
+    database = settings.DATABASES["default"]
+    print(f"machine: {os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, PostgreSQL {postgres}")
+    print(f"database: {database['NAME']}; gunicorn sync workers: {workers}")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Web under load (issue 7).")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=20, help="counted seconds per endpoint")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds per endpoint before counting")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: WEB_CONCURRENCY or 2 × cores + 1)")
+    parser.add_argument("--port", type=int, default=8150)
+    parser.add_argument("--url", help="load an already running server instead of starting one")
+    parser.add_argument("--only", help="run only the cases whose label contains this text (and the trivial one)")
+    args = parser.parse_args()
+
+    users = {
+        "region": bench_user("webbench_region_admin", Role.REGION_ADMIN, "54"),
+        "county": bench_user("webbench_county_admin", Role.COUNTY_ADMIN, COUNTY),
+    }
+    chosen = [case for case in cases() if not args.only or args.only in case[0] or case[2] == TRIVIAL]
+    workers = args.workers or int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
+
+    server = None
+    if args.url:
+        parts = urllib.parse.urlsplit(args.url)
+        host, port = parts.hostname, parts.port or 80
+        describe_machine("(already running)")
+    else:
+        host, port = "127.0.0.1", args.port
+        describe_machine(str(workers))
+        server = start_server(port, workers)
+    try:
+        started = time.monotonic()
+        sessions = {}
+        for who, user in users.items():
+            sessions[who] = [Client(host, port) for _ in range(args.clients)]
+            for client in sessions[who]:
+                client.log_in(user.username)
+        print(f"{2 * args.clients} logins through the form: {time.monotonic() - started:.1f} s")
+        print(
+            f"{args.clients} clients, {args.warmup:g} s warm-up + {args.seconds:g} s counted per endpoint, "
+            "each endpoint alone"
+        )
+        header = f"{'endpoint':<46} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} "
+        print(header + f"{'p99 ms':>7} {'max ms':>7} {'× trivial':>9} {'client CPU':>10}")
+        trivial_rps = None
+        for label, who, path in chosen:
+            result = load(sessions[who], path, warmup=args.warmup, seconds=args.seconds)
+            if path == TRIVIAL:
+                trivial_rps = result["rps"]
+            ratio = f"{result['rps'] / trivial_rps:.2f}" if trivial_rps else "-"
+            print(
+                f"{label:<46} {result['requests']:>8} {result['errors']:>6} {result['rps']:>7.1f} "
+                f"{result['p50']:>7.1f} {result['p95']:>7.1f} {result['p99']:>7.1f} {result['max']:>7.0f} "
+                f"{ratio:>9} {result['client_cpu']:>9.0%}",
+                flush=True,
+            )
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print("targets: stats totals p95 ≤ 100 ms and ≥ 0.50 × trivial req/s; team list API p95 ≤ 100 ms")
+    finally:
+        if server is not None:
+            os.killpg(server.pid, 15)
+            server.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    main()
