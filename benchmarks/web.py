@@ -14,12 +14,15 @@ form, so every client holds its own session, as 32 people would.
 Each endpoint is then loaded alone: all clients request it back to back for --warmup seconds (not counted) and
 --seconds more (counted). Printed per endpoint: requests, errors, requests per second, p50/p95/p99/max latency in
 ms, and the ratio of its requests per second to the trivial authenticated endpoint's (/api/v1/me/: session,
-authentication and one small query — the framework's own bound on this server), with the issue's targets.
+authentication, the user's roles and scopes — the framework's own bound on this server), with the issue's targets.
+Then the same with one client alone (--single-seconds): the time a request takes without waiting in a queue. With
+32 clients in a closed loop, latency ≈ 32 / (requests per second) whatever the endpoint (Little's law), so the two
+tables together tell waiting from working.
 
 The load comes from a small threaded client in this process (http.client, one keep-alive connection per client
 that is reopened when the server closes it — gunicorn's sync workers close after each response), not a separate
 tool: no dependency, a session per client logged in through the real form, exact percentiles over every request,
-and its own CPU time printed so it can be weighed (client and server share the machine's cores).
+and its own CPU time printed (as a share of one core) so it can be weighed: client and server share the cores.
 """
 
 import argparse
@@ -248,6 +251,23 @@ def start_server(port: int, workers: int | None) -> subprocess.Popen:
     sys.exit(f"gunicorn did not answer on port {port}; see {OUT / 'web-gunicorn.log'}")
 
 
+def report(chosen: list[tuple[str, str, str]], sessions: dict[str, list[Client]], **timing: float) -> None:
+    header = f"{'endpoint':<46} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} "
+    print(header + f"{'p99 ms':>7} {'max ms':>7} {'× trivial':>9} {'client CPU':>10}")
+    trivial_rps = None
+    for label, who, path in chosen:
+        result = load(sessions[who], path, **timing)
+        if path == TRIVIAL:
+            trivial_rps = result["rps"]
+        ratio = f"{result['rps'] / trivial_rps:.2f}" if trivial_rps else "-"
+        print(
+            f"{label:<46} {result['requests']:>8} {result['errors']:>6} {result['rps']:>7.1f} "
+            f"{result['p50']:>7.1f} {result['p95']:>7.1f} {result['p99']:>7.1f} {result['max']:>7.0f} "
+            f"{ratio:>9} {result['client_cpu']:>9.0%}",
+            flush=True,
+        )
+
+
 def describe_machine(workers: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
@@ -269,6 +289,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8150)
     parser.add_argument("--url", help="load an already running server instead of starting one")
     parser.add_argument("--only", help="run only the cases whose label contains this text (and the trivial one)")
+    parser.add_argument(
+        "--single-seconds", type=float, default=10, help="then one client alone per endpoint for this long (0: skip)"
+    )
     args = parser.parse_args()
 
     users = {
@@ -299,20 +322,11 @@ def main() -> None:
             f"{args.clients} clients, {args.warmup:g} s warm-up + {args.seconds:g} s counted per endpoint, "
             "each endpoint alone"
         )
-        header = f"{'endpoint':<46} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} "
-        print(header + f"{'p99 ms':>7} {'max ms':>7} {'× trivial':>9} {'client CPU':>10}")
-        trivial_rps = None
-        for label, who, path in chosen:
-            result = load(sessions[who], path, warmup=args.warmup, seconds=args.seconds)
-            if path == TRIVIAL:
-                trivial_rps = result["rps"]
-            ratio = f"{result['rps'] / trivial_rps:.2f}" if trivial_rps else "-"
-            print(
-                f"{label:<46} {result['requests']:>8} {result['errors']:>6} {result['rps']:>7.1f} "
-                f"{result['p50']:>7.1f} {result['p95']:>7.1f} {result['p99']:>7.1f} {result['max']:>7.0f} "
-                f"{ratio:>9} {result['client_cpu']:>9.0%}",
-                flush=True,
-            )
+        report(chosen, sessions, warmup=args.warmup, seconds=args.seconds)
+        if args.single_seconds:
+            print(f"one client alone (no queueing: the time one request takes), {args.single_seconds:g} s per endpoint")
+            alone = {who: clients[:1] for who, clients in sessions.items()}
+            report(chosen, alone, warmup=1, seconds=args.single_seconds)
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print("targets: stats totals p95 ≤ 100 ms and ≥ 0.50 × trivial req/s; team list API p95 ≤ 100 ms")
     finally:
