@@ -4,6 +4,7 @@
     ... benchmarks/rollup.py --batch 10          # the batch to rebuild (default: the last)
     ... benchmarks/rollup.py --all-batches       # also rebuild every batch, one after the other
     ... benchmarks/rollup.py --skip-rebuild      # only the update and the endpoints (the store must be built)
+    ... benchmarks/rollup.py --month 2026-06     # one month's figures alone (the country's figure of issue 7)
 
 Load the data first with benchmarks/generate.py (the region: 5,500 teams, 12 months, all indicators, per batch).
 Printed, for the issue 5 and 7 figures:
@@ -20,6 +21,7 @@ The database is changed: the batch's figures are rewritten (with the same values
 """
 
 import argparse
+import datetime
 import os
 import random
 import statistics
@@ -46,7 +48,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from reports.choices import ReportStatus  # noqa: E402
 from reports.models import Figure, MonthlyReport  # noqa: E402
-from reports.rollup import rebuild_batch, refresh_for_report  # noqa: E402
+from reports.rollup import batch_periods, rebuild_batch, refresh_for_report  # noqa: E402
 from reports.tasks import refresh_figures_for_report  # noqa: E402
 from teams.models import Batch  # noqa: E402
 from villages.models import Area  # noqa: E402
@@ -89,6 +91,31 @@ def group_by_bound(batch: Batch) -> tuple[float, int]:
             best = min(best, time.perf_counter() - started)
             values = sum(row[2] for row in rows)
     return best, values
+
+
+def rebuild_month(batch: Batch, month: datetime.date) -> None:
+    """One month's figures at every level and cut (the month period alone), next to a GROUP BY over its values."""
+    sql = """SELECT v.indicator_id, SUM(v.value), COUNT(*) FROM reports_reportvalue v
+             JOIN reports_monthlyreport r ON r.id = v.report_id
+             JOIN teams_workteam t ON t.id = r.team_id
+             WHERE t.batch_id = %s AND r.status = %s AND r.month = %s AND v.value IS NOT NULL
+             GROUP BY v.indicator_id"""
+    best, values = float("inf"), 0
+    with connection.cursor() as cursor:
+        for _ in range(3):
+            started = time.perf_counter()
+            cursor.execute(sql, [batch.pk, ReportStatus.APPROVED, month])
+            rows = cursor.fetchall()
+            best = min(best, time.perf_counter() - started)
+            values = sum(row[2] for row in rows)
+    period = next(p for p in batch_periods(batch) if p.kind == "month" and p.end == month)
+    started = time.perf_counter()
+    written = rebuild_batch(batch, periods=[period])
+    took = time.perf_counter() - started
+    print(
+        f"rebuild of {month:%Y-%m} alone ({batch}): {took:.1f} s, {written:,} rows written, {values:,} approved values; "
+        f"plain GROUP BY {best:.2f} s; ratio {took / best:.0f}×"
+    )
 
 
 def rebuild(batch: Batch) -> None:
@@ -186,6 +213,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, help="batch number to rebuild (default: the last)")
     parser.add_argument("--all-batches", action="store_true", help="rebuild every batch")
     parser.add_argument("--skip-rebuild", action="store_true")
+    parser.add_argument("--month", help="only rebuild this month's figures (the month period alone), e.g. 2026-06")
     parser.add_argument("--updates", type=int, default=30, help="approvals to time")
     parser.add_argument("-n", type=int, default=30, help="requests per endpoint case")
     args = parser.parse_args()
@@ -195,6 +223,9 @@ def main() -> None:
     batch = batches.filter(number=args.batch).first() if args.batch else batches.last()
     if batch is None:
         sys.exit("no such batch: load data with benchmarks/generate.py first")
+    if args.month:
+        rebuild_month(batch, datetime.date.fromisoformat(f"{args.month}-01"))
+        return
     if not args.skip_rebuild:
         if args.all_batches:
             started = time.perf_counter()

@@ -522,12 +522,18 @@ def _lock_batch(batch: Batch) -> None:
 
 
 def rebuild_batch(
-    batch: Batch, *, month: datetime.date | None = None, progress: Callable[[int, int], None] | None = None
+    batch: Batch,
+    *,
+    month: datetime.date | None = None,
+    periods: list[PeriodKey] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Replace all figures of a batch (or those of the periods containing `month`: the month, its quarter, half,
-    year and batch-to-date) with a fresh computation, in one transaction (readers see the old figures until it
-    commits, never a mixture). Returns the number of rows written."""
-    periods = batch_periods(batch) if month is None else periods_containing(batch, month)
+    year and batch-to-date; or of the `periods` given) with a fresh computation, in one transaction (readers see
+    the old figures until it commits, never a mixture). Returns the number of rows written."""
+    if periods is None:
+        periods = batch_periods(batch) if month is None else periods_containing(batch, month)
+    whole = set(periods) >= set(batch_periods(batch))
     pipeline = _Pipeline(batch, periods, prefix=None, levels=STORED_LEVELS)
     written = 0
     with transaction.atomic(), connection.cursor() as cursor:
@@ -541,7 +547,7 @@ def rebuild_batch(
                 cursor.execute("SET LOCAL enable_sort = off")
             if progress:
                 progress(1, len(tables) + 1)
-            if month is None:
+            if whole:
                 Figure.objects.filter(batch=batch).delete()
             else:
                 for period in periods:
