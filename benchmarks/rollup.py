@@ -113,8 +113,8 @@ def rebuild_month(batch: Batch, month: datetime.date) -> None:
     written = rebuild_batch(batch, periods=[period])
     took = time.perf_counter() - started
     print(
-        f"rebuild of {month:%Y-%m} alone ({batch}): {took:.1f} s, {written:,} rows written, {values:,} approved values; "
-        f"plain GROUP BY {best:.2f} s; ratio {took / best:.0f}×"
+        f"rebuild of {month:%Y-%m} alone ({batch}): {took:.1f} s, {written:,} rows written, "
+        f"{values:,} approved values; plain GROUP BY {best:.2f} s; ratio {took / best:.0f}×"
     )
 
 
