@@ -27,6 +27,7 @@ from reports.choices import ReportStatus, TimeAggregation, ValueType
 from reports.models import Indicator, MonthlyReport, ReportValue
 from reports.periods import add_months, due_date_for
 from teams.choices import AssignmentRole, AssignmentStatus, Education, Gender, PoliticalStatus, UnitLevel
+from teams.fields import encrypt, id_number_hash
 from teams.models import Assignment, Batch, Cadre, DispatchingUnit, WorkTeam
 from teams.validators import id_number_check_char
 from villages.choices import AreaLevel
@@ -50,7 +51,7 @@ OTHER_ETHNICITIES = ("壮族", "回族", "满族", "维吾尔族", "苗族", "�
 
 CADRE_COLUMNS = (
     "id", "name", "gender", "ethnicity", "birth_date", "id_number", "phone", "political_status", "education", "post",
-    "rank", "user_id", "home_unit_id", "area_id",
+    "rank", "user_id", "home_unit_id", "area_id", "id_number_hash",
 )  # fmt: skip
 # Value kinds of the hot loop.
 _ZERO, _SMALL, _INTEGER, _DECIMAL, _MONEY, _STOCK = range(6)
@@ -451,7 +452,8 @@ class Generator:
                         gender,
                         ethnicity,
                         birth,
-                        self.id_number(rng, county=birthplace[:6], birth=birth, gender=gender),
+                        # Stored as the app stores it (teams/fields.py): encrypted, with its keyed hash last.
+                        encrypt(id_number := self.id_number(rng, county=birthplace[:6], birth=birth, gender=gender)),
                         self.phone(rng),
                         political,
                         rng.choice((Education.BACHELOR, Education.BACHELOR, Education.COLLEGE, Education.POSTGRADUATE)),
@@ -460,6 +462,7 @@ class Generator:
                         user_id,
                         plan.unit_id,
                         county,
+                        id_number_hash(id_number),
                     )
                 )
                 assignment_rows.append((role, batch.start_date, end, status, cadre_id, plan.id))

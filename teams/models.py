@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from simple_history.models import HistoricalRecords
@@ -15,6 +16,7 @@ from teams.choices import (
     PoliticalStatus,
     UnitLevel,
 )
+from teams.fields import EncryptedIdNumberField, KeyedHashField, id_number_hash
 from teams.validators import mask_id_number, mask_phone, normalize_id_number, validate_id_number, validate_phone
 from zhucun.scope import Action, Scope, ScopedQuerySet, area_q
 
@@ -198,7 +200,11 @@ class Cadre(models.Model):
     gender = models.CharField("性别", max_length=1, choices=Gender.choices)
     ethnicity = models.CharField("民族", max_length=20, default="藏族")
     birth_date = models.DateField("出生日期", null=True, blank=True)
-    id_number = models.CharField("身份证号", max_length=18, unique=True, validators=[validate_id_number])
+    # Encrypted at rest (teams/fields.py); uniqueness and lookups go through the keyed hash beside it.
+    id_number = EncryptedIdNumberField("身份证号", max_length=18, validators=[validate_id_number])
+    id_number_hash = KeyedHashField(
+        "身份证号索引", source="id_number", unique=True, null=True, error_messages={"unique": "该身份证号已登记。"}
+    )
     phone = models.CharField("手机号码", max_length=11, blank=True, validators=[validate_phone])
     political_status = models.CharField(
         "政治面貌", max_length=20, choices=PoliticalStatus.choices, default=PoliticalStatus.CPC_MEMBER
@@ -248,6 +254,9 @@ class Cadre(models.Model):
 
     def clean(self) -> None:
         self.id_number = normalize_id_number(self.id_number)
+        self.id_number_hash = id_number_hash(self.id_number) or None
+        if self.id_number and Cadre.objects.filter(id_number=self.id_number).exclude(pk=self.pk).exists():
+            raise ValidationError({"id_number": "该身份证号已登记。干部跨批次任职时请直接选派已有干部。"})
 
     @property
     def masked_id_number(self) -> str:

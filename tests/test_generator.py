@@ -101,7 +101,7 @@ def _fingerprint() -> tuple:
             _generate()
             result = (
                 list(WorkTeam.objects.order_by("village_id").values_list("village_id", "unit__name")),
-                list(Cadre.objects.order_by("id_number").values_list("id_number", "name", "phone")),
+                list(Cadre.objects.order_by("id_number_hash").values_list("id_number", "name", "phone")),
                 ReportValue.objects.aggregate(total=Sum("value"))["total"],
             )
             raise _Rollback

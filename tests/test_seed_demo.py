@@ -23,7 +23,7 @@ TODAY = datetime.date(2026, 11, 29)
 def _fingerprint() -> tuple:
     return (
         list(WorkTeam.objects.order_by("village_id").values_list("village_id", "name", "unit__name")),
-        list(Cadre.objects.order_by("id_number").values_list("id_number", "name", "phone", "gender")),
+        list(Cadre.objects.order_by("id_number_hash").values_list("id_number", "name", "phone", "gender")),
         list(
             MonthlyReport.objects.order_by("team__village_id", "month").values_list(
                 "team__village_id", "month", "status"

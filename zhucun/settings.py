@@ -303,3 +303,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "cleanup-exports": {"task": "exports.tasks.cleanup_exports", "schedule": crontab(minute=20)},
 }
+
+# Personal data at rest (teams/fields.py): Fernet keys for resident ID numbers, newest first (rotation: prepend a
+# key, run `manage.py rotate_field_keys`, then drop the old one), and a separate key for their keyed hash (lookups,
+# uniqueness). Development defaults only with DEBUG on; with DEBUG=0 and no keys, the first read or write of an ID
+# number raises ImproperlyConfigured naming the variable (nothing is ever stored in clear).
+_DEV_FIELD_KEY = "emh1Y3VuLWRldmVsb3BtZW50LWZpZWxkLWtleS0wMDE="  # base64("zhucun-development-field-key-001")
+_DEV_HASH_KEY = "zhucun-development-hash-key-do-not-use-in-production"
+ZHUCUN_FIELD_KEYS = env_list("ZHUCUN_FIELD_KEYS", default=[_DEV_FIELD_KEY] if DEBUG else [])
+ZHUCUN_HASH_KEY = env_str("ZHUCUN_HASH_KEY", default=_DEV_HASH_KEY if DEBUG else "")
