@@ -14,7 +14,8 @@ form, so every client holds its own session, as 32 people would.
 Each endpoint is then loaded alone: all clients request it back to back for --warmup seconds (not counted) and
 --seconds more (counted). Printed per endpoint: requests, errors, requests per second, p50/p95/p99/max latency in
 ms, and the ratio of its requests per second to the trivial authenticated endpoint's (/api/v1/me/: session,
-authentication, the user's roles and scopes — the framework's own bound on this server), with the issue's targets.
+authentication, the user's roles and scopes — the framework's own bound on this server), with the issue's targets;
+the API root (/api/v1/: session and authentication, no query of its own) is printed too, as the floor under it.
 Then the same with one client alone (--single-seconds): the time a request takes without waiting in a queue. With
 32 clients in a closed loop, latency ≈ 32 / (requests per second) whatever the endpoint (Little's law), so the two
 tables together tell waiting from working.
@@ -94,6 +95,7 @@ def cases() -> list[tuple[str, str, str]]:
     )
     return [
         ("trivial  /api/v1/me/", "region", TRIVIAL),
+        ("floor    /api/v1/ (API root, no query)", "region", "/api/v1/"),
         ("stats    /api/v1/stats/totals/?kind=half", "region", "/api/v1/stats/totals/?kind=half"),
         ("stats    /api/v1/stats/breakdown/?kind=half", "region", "/api/v1/stats/breakdown/?kind=half"),
         ("api      /api/v1/work-teams/ (page of 50)", "region", "/api/v1/work-teams/"),
