@@ -1,8 +1,10 @@
+from axes.helpers import get_client_ip_address
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from teams.models import Assignment, Batch, Cadre, DispatchingUnit, Leave, WorkTeam
 from villages.admin import PrefectureListFilter
+from zhucun.models import PersonalDataAccess
 
 
 class TeamPrefectureListFilter(PrefectureListFilter):
@@ -108,6 +110,21 @@ class CadreAdmin(SimpleHistoryAdmin):
     @admin.display(description="身份证号")
     def masked_id(self, obj: Cadre) -> str:
         return obj.masked_id_number
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The change form shows the full ID number: every time it is shown, the disclosure is recorded."""
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200 and object_id:
+            cadre = Cadre.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+            if cadre is not None:
+                PersonalDataAccess.objects.create(
+                    user=request.user,
+                    kind=PersonalDataAccess.Kind.REVEAL_ID_NUMBER,
+                    cadre=cadre,
+                    detail="管理后台编辑页",
+                    ip_address=get_client_ip_address(request),
+                )
+        return response
 
 
 @admin.register(Assignment)

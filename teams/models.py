@@ -250,6 +250,10 @@ class Cadre(models.Model):
     def save(self, *args, **kwargs) -> None:
         # A lower-case x would slip past the unique constraint as a second person.
         self.id_number = normalize_id_number(self.id_number)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "id_number" in update_fields:
+            # The keyed hash follows the number it indexes.
+            kwargs["update_fields"] = {*update_fields, "id_number_hash"}
         super().save(*args, **kwargs)
 
     def clean(self) -> None:

@@ -1,12 +1,16 @@
 """Reads of teams, cadres, assignments and leave, always through the user's scope."""
 
-from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from teams.choices import CURRENT_ASSIGNMENT_STATUSES, AssignmentRole, AssignmentStatus, LeaveStatus
 from teams.models import Assignment, Cadre, DispatchingUnit, Leave, WorkTeam
 from villages.models import Area
-from zhucun.scope import Action
+from zhucun.choices import Role
+from zhucun.models import PersonalDataAccess, UserRole
+from zhucun.scope import Action, area_q, user_roles
+
+ACCESS_LOG_ROLES = (Role.AUDITOR, Role.REGION_ADMIN)
 
 
 def _current_leader(team_ref: str = "pk") -> Subquery:
@@ -98,3 +102,27 @@ def unit_list(*, user) -> QuerySet[DispatchingUnit]:
 def area_choices(*, user, levels: tuple[str, ...] = ("prefecture", "county", "township")) -> QuerySet[Area]:
     """Areas the user may filter by: their own subtree's prefectures, counties and townships."""
     return Area.objects.visible_to(user).filter(level__in=levels).order_by("code")
+
+
+def personal_data_access_log(*, user) -> QuerySet[PersonalDataAccess]:
+    """The access log (reveals and exports of personal data) for auditors and region admins: the records about
+    cadres managed inside their area, and the export records of users whose roles lie inside it. Nobody else
+    reads it (an empty queryset; the API answers 403)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return PersonalDataAccess.objects.none()
+    rows = PersonalDataAccess.objects.select_related("user", "cadre").order_by("-created_at", "-pk")
+    if user.is_superuser:
+        return rows
+    prefixes = tuple(
+        sorted({role.area_id for role in user_roles(user) if role.role in ACCESS_LOG_ROLES and role.area_id})
+    )
+    if not prefixes:
+        return PersonalDataAccess.objects.none()
+    actors = UserRole.objects.filter(area_q("area_id", prefixes)).values("user_id")
+    return rows.filter(area_q("cadre__area_id", prefixes) | Q(cadre__isnull=True, user__in=actors))
+
+
+def can_read_access_log(user) -> bool:
+    return bool(getattr(user, "is_superuser", False)) or any(
+        role.role in ACCESS_LOG_ROLES and role.area_id for role in user_roles(user)
+    )

@@ -236,6 +236,21 @@ class IdNumberSerializer(serializers.Serializer):
     id_number = serializers.CharField(help_text="完整身份证号（本次查看已记录）")
 
 
+class PersonalDataAccessSerializer(serializers.Serializer):
+    """One row of the personal data access log (never the number itself: the cadre is named, not identified)."""
+
+    id = serializers.IntegerField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True, label="时间")
+    user = serializers.IntegerField(source="user_id", read_only=True, label="用户")
+    username = serializers.CharField(source="user.username", read_only=True, label="用户名")
+    kind = serializers.CharField(read_only=True, label="类型")
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    cadre = serializers.IntegerField(source="cadre_id", read_only=True, allow_null=True, label="干部")
+    cadre_name = serializers.CharField(source="cadre.name", read_only=True, allow_null=True, default=None)
+    detail = serializers.CharField(read_only=True, label="说明")
+    ip_address = serializers.IPAddressField(read_only=True, allow_null=True, label="IP地址")
+
+
 # -- assignments --------------------------------------------------------------------------------------------
 
 

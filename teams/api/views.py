@@ -11,6 +11,8 @@ from axes.helpers import get_client_ip_address
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from teams import services
@@ -23,6 +25,7 @@ from teams.api.serializers import (
     IdNumberSerializer,
     LeaveDecisionSerializer,
     LeaveSerializer,
+    PersonalDataAccessSerializer,
     TeamSetLeaderSerializer,
     WorkTeamSerializer,
 )
@@ -34,7 +37,15 @@ from teams.filtersets import (
     WorkTeamFilterSet,
 )
 from teams.models import Assignment, Batch, Cadre, DispatchingUnit, Leave, WorkTeam
-from teams.selectors import assignment_list, cadre_list, leave_list, team_list, unit_list
+from teams.selectors import (
+    assignment_list,
+    cadre_list,
+    can_read_access_log,
+    leave_list,
+    personal_data_access_log,
+    team_list,
+    unit_list,
+)
 from zhucun.mixins import ScopedViewSet, ServiceWriteMixin
 from zhucun.scope import Action, user_can
 
@@ -129,6 +140,20 @@ class CadreViewSet(
             actor=request.user, cadre=cadre, ip_address=get_client_ip_address(request._request)
         )
         return Response({"id_number": number}, headers={"Cache-Control": "no-store"})
+
+    @extend_schema(responses=PersonalDataAccessSerializer(many=True), summary="个人信息访问记录（审计）")
+    @action(detail=False, methods=["get"], url_path="access-log", filterset_class=None, pagination_class=None)
+    def access_log(self, request):
+        """Reveals of full ID numbers and exports with personal data, newest first (auditors and region admins,
+        within their area; kept at least 6 months, never deleted by the app). `?limit=` (≤ 1000, default 200)."""
+        if not can_read_access_log(request.user):
+            raise ApiPermissionDenied("只有审计/督查人员和自治区管理员可以查看个人信息访问记录。")
+        try:
+            limit = min(max(int(request.query_params.get("limit", 200)), 1), 1000)
+        except ValueError:
+            raise ValidationError({"limit": "请填写1到1000之间的整数。"}) from None
+        rows = personal_data_access_log(user=request.user)[:limit]
+        return Response(PersonalDataAccessSerializer(rows, many=True).data, headers={"Cache-Control": "no-store"})
 
 
 class AssignmentViewSet(
