@@ -145,7 +145,12 @@ class RosterImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         request={"multipart/form-data": RosterUploadSerializer},
         responses={
             201: RosterImportSerializer,
-            400: RosterImportSerializer,
+            # Two shapes (found by fuzzing: the schema promised only the first): the rejected import's record,
+            # or the field errors of a bad request ({"file": [...]}).
+            400: OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
+                description="文件有错误：导入记录（同 201，errors 逐行逐列列出）；请求参数有误：{字段: [错误信息]}",
+            ),
             403: OpenApiResponse(description="不是管理员，或该县不在本人管理范围内"),
         },
         tags=["roster-imports"],
