@@ -264,6 +264,10 @@ def server_env(workers: int | None) -> dict[str, str]:
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
+    # The keys the database's resident ID numbers were written with: this process's (the environment's, or the
+    # development keys the generator used).
+    env.setdefault("ZHUCUN_FIELD_KEYS", ",".join(settings.ZHUCUN_FIELD_KEYS))
+    env.setdefault("ZHUCUN_HASH_KEY", settings.ZHUCUN_HASH_KEY)
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"] = with_application_name(os.environ["DATABASE_URL"])
     if workers:

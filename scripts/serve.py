@@ -11,6 +11,7 @@ production shape without containers", lists them.
 """
 
 import argparse
+import base64
 import contextlib
 import os
 import secrets
@@ -40,21 +41,31 @@ def say(message: str) -> None:
     print(f"[serve] {message}", flush=True)
 
 
-def secret_key() -> str:
-    """A random key kept in .serve/secret_key, so sessions survive a restart."""
-    path = STATE / "secret_key"
+def kept_secret(name: str, make) -> str:
+    """A random secret made once and kept in .serve/<name> (readable by its owner only), so sessions, and the
+    resident ID numbers encrypted with it, survive a restart."""
+    path = STATE / name
     if not path.exists():
         STATE.mkdir(exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        path.touch(mode=0o600)
+        path.write_text(make())
     return path.read_text().strip()
+
+
+def fernet_key() -> str:
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
 
 
 def environment() -> dict[str, str]:
     env = dict(os.environ)
     for name, value in DEFAULTS.items():
         env.setdefault(name, value)
-    env.setdefault("SECRET_KEY", secret_key())
+    # Its own media folder: exports of this stack never mix with the SQLite demo's or the tests' (under media/).
+    env.setdefault("MEDIA_ROOT", str(STATE / "media"))
+    env.setdefault("SECRET_KEY", kept_secret("secret_key", lambda: secrets.token_urlsafe(50)))
+    # Personal data at rest (teams/fields.py): a Fernet key (32 random bytes, url-safe base64) and the hash key.
+    env.setdefault("ZHUCUN_FIELD_KEYS", kept_secret("field_key", fernet_key))
+    env.setdefault("ZHUCUN_HASH_KEY", kept_secret("hash_key", lambda: secrets.token_urlsafe(50)))
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

@@ -8,6 +8,7 @@ loopback refuses a public host. In this process, the pages people open (home for
 report, the dashboard, the API docs) carry the policy and hold no inline script, handler or style to break it.
 """
 
+import base64
 import datetime
 import json
 import os
@@ -38,6 +39,8 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     env.update(
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
+        ZHUCUN_FIELD_KEYS=base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        ZHUCUN_HASH_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS=PUBLIC_HOST,
         CSRF_TRUSTED_ORIGINS=f"https://{PUBLIC_HOST}",
         DATABASE_URL=f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
