@@ -155,9 +155,15 @@ class _Pipeline:
         self.tables: list[str] = []
         self._cut_tables: list[tuple[str, str, int]] = []
 
+    @staticmethod
+    def _on_commit() -> str:
+        """PostgreSQL drops the tables when the transaction ends (whether it commits or fails: no statement after
+        an error); SQLite has no such clause, `drop` removes them there."""
+        return " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
+
     def _create(self, cursor, name: str, select: str, params: list | None = None) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {select}", params)
+        cursor.execute(f"CREATE TEMPORARY TABLE {name}{self._on_commit()} AS {select}", params)
         self.tables.append(name)
         self._analyze(cursor, name)
 
@@ -187,8 +193,9 @@ class _Pipeline:
         self._ladders(cursor)
 
     def drop(self, cursor) -> None:
-        for name in reversed(self.tables):
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        if connection.vendor != "postgresql":
+            for name in reversed(self.tables):
+                cursor.execute(f"DROP TABLE IF EXISTS {name}")
         self.tables.clear()
 
     def _periods(self, cursor) -> None:
@@ -197,7 +204,7 @@ class _Pipeline:
             ("zr_period", "pid INTEGER, kind VARCHAR(8), p_end DATE, month DATE"),
         ):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns})")
+            cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns}){self._on_commit()}")
             self.tables.append(name)
         keys, months = [], []
         for pid, period in enumerate(self.periods, start=1):
