@@ -182,6 +182,9 @@ class _Pipeline:
             # Temporary tables live in this session's buffers: room for a batch (only before their first use).
             cursor.execute("SET LOCAL temp_buffers = '512MB'")
             cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves on these short statements
+            if self.prefix:
+                # A county's few thousand values: starting parallel workers costs more than it saves.
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         self._periods(cursor)
         self._teams(cursor)
         self._reports(cursor)
@@ -217,8 +220,8 @@ class _Pipeline:
         cursor.executemany("INSERT INTO zr_period (pid, kind, p_end, month) VALUES (%s, %s, %s, %s)", months)
 
     def _teams(self, cursor) -> None:
-        prefix_filter = "AND t.village_id LIKE %s" if self.prefix else ""
-        params = [self.batch.pk] + ([f"{self.prefix}%"] if self.prefix else [])
+        prefix_filter, prefix_params = self._prefix_filter()
+        params = [self.batch.pk, *prefix_params]
         self._create(
             cursor,
             "zr_team",
@@ -277,14 +280,21 @@ class _Pipeline:
         """FROM … WHERE over the batch's approved values of one kind of indicator, in the periods' months: regular
         tables only, so that PostgreSQL may read them with parallel workers."""
         months = [month for period in self.periods for month in (period.start, period.end)]
-        prefix_filter = "AND t.village_id LIKE %s" if self.prefix else ""
+        prefix_filter, prefix_params = self._prefix_filter()
         sql = f"""FROM reports_reportvalue v
                   JOIN reports_monthlyreport r ON r.id = v.report_id
                   JOIN teams_workteam t ON t.id = r.team_id
                   WHERE t.batch_id = %s {prefix_filter} AND r.status = '{ReportStatus.APPROVED}'
                     AND r.month >= %s AND r.month <= %s AND v.value IS NOT NULL AND {_of_aggregation(aggregation)}"""
-        params = [self.batch.pk] + ([f"{self.prefix}%"] if self.prefix else []) + [min(months), max(months)]
+        params = [self.batch.pk, *prefix_params, min(months), max(months)]
         return sql, params
+
+    def _prefix_filter(self) -> tuple[str, list]:
+        """The teams under the prefix, as a range of 12-digit village codes (which the village index serves in any
+        collation, unlike LIKE)."""
+        if not self.prefix:
+            return "", []
+        return "AND t.village_id >= %s AND t.village_id <= %s", [self.prefix.ljust(12, "0"), self.prefix.ljust(12, "9")]
 
     def _latest(self, cursor) -> None:
         """zr_lt: each team's "latest" values in each period they count in: when the team's next approved value
