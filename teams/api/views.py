@@ -54,6 +54,19 @@ class _ReadOnly(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet)
     pass
 
 
+class _CreateNeedsRole:
+    """A user who may not create such rows anywhere gets 403 before the body is read (not a 400 about a related
+    id they cannot see, which would answer a question about scope the user should not get to ask)."""
+
+    create_action = Action.MANAGE
+    create_refusal = "您没有权限执行此操作。"
+
+    def create(self, request, *args, **kwargs):
+        if not user_can(request.user, self.create_action):
+            raise ApiPermissionDenied(self.create_refusal)
+        return super().create(request, *args, **kwargs)
+
+
 class DispatchingUnitViewSet(_ReadOnly):
     """派驻单位. Read-only: region admins keep the catalogue in the Django admin."""
 
@@ -77,6 +90,7 @@ class BatchViewSet(_ReadOnly):
 
 
 class WorkTeamViewSet(
+    _CreateNeedsRole,
     ServiceWriteMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -110,6 +124,7 @@ class WorkTeamViewSet(
 
 
 class CadreViewSet(
+    _CreateNeedsRole,
     ServiceWriteMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -157,6 +172,7 @@ class CadreViewSet(
 
 
 class AssignmentViewSet(
+    _CreateNeedsRole,
     ServiceWriteMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
