@@ -9,7 +9,7 @@ recomputes every month). Recomputing from the source each time makes it idempote
 import datetime
 from collections import defaultdict
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -88,13 +88,21 @@ COUNTED = ("expected", "submitted", "approved", "late", "missing")
 
 
 @transaction.atomic
+@transaction.atomic
 def completeness_refresh(month: datetime.date, *, village: str | None = None) -> int:
     """Replace one month's rows with a fresh computation; returns the number of rows written.
 
     With `village` (a report of it changed status), only the rows that report changes: the village, its township
     and county computed from the county's teams, then its prefecture and the region added up from their children
-    rows."""
+    rows.
+
+    One transaction, serialized per month: two refreshes of the same month at once (two approvals in one county)
+    both deleted and then both inserted the county's row, and the second failed on the unique constraint (found by
+    tests/test_concurrency.py)."""
     first = month_start(month)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x5A43, first.toordinal()])
     if village is None:
         rows = compute_month(first)
         Completeness.objects.filter(month=first).delete()
