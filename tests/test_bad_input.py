@@ -300,3 +300,41 @@ def test_the_roster_export_carries_hostile_names_as_plain_inert_text(county_admi
     assert formula
     # Kept as typed, but as text that no spreadsheet evaluates (exports/xlsx.py: inline string + quote prefix).
     assert all(cell.data_type == "s" and cell.quotePrefix for cell in formula)
+
+
+# -- the dashboard (ECharts renders tooltips as HTML) -----------------------------------------------------------------
+
+HOSTILE_UNIT = '<img src=x onerror="window.__xss=1">拉萨市<b>统计局</b>'
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_dashboard_shows_a_hostile_unit_name_as_text_in_charts_and_tooltips(open_page, region_admin, batch):
+    from reports.completeness import completeness_rebuild
+    from reports.rollup import rebuild_batch
+    from tests.factories import DispatchingUnitFactory, IndicatorFactory, MonthlyReportFactory, WorkTeamFactory
+
+    unit = DispatchingUnitFactory(name=HOSTILE_UNIT)
+    team = WorkTeamFactory(batch=batch, within="540103", unit=unit)
+    report = MonthlyReportFactory(team=team, month=FEBRUARY, approved=True)
+    ReportValue.objects.create(report=report, indicator=IndicatorFactory(code="P02"), value=Decimal("30"))
+    rebuild_batch(batch)
+    completeness_rebuild()
+    page = open_page(region_admin)
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    page.goto("/reports/dashboard/")
+    page.wait_for_selector("#dashboard[data-loaded=true]")
+    units = page.locator('[data-chart="units"]')
+    units.scroll_into_view_if_needed()
+    box = units.bounding_box()
+    for fraction in (0.2, 0.35, 0.5):  # over the bars: ECharts draws the tooltip
+        page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * fraction)
+        page.wait_for_timeout(300)
+
+    assert page.evaluate("window.__xss") is None
+    assert dialogs == []
+    assert page.locator("img[src=x]").count() == 0
+    units_body = page.request.get("/api/v1/stats/units/").json()
+    assert HOSTILE_UNIT in str(units_body)  # the API hands the name over as data, unchanged
