@@ -88,7 +88,6 @@ COUNTED = ("expected", "submitted", "approved", "late", "missing")
 
 
 @transaction.atomic
-@transaction.atomic
 def completeness_refresh(month: datetime.date, *, village: str | None = None) -> int:
     """Replace one month's rows with a fresh computation; returns the number of rows written.
 
@@ -96,9 +95,9 @@ def completeness_refresh(month: datetime.date, *, village: str | None = None) ->
     and county computed from the county's teams, then its prefecture and the region added up from their children
     rows.
 
-    One transaction, serialized per month: two refreshes of the same month at once (two approvals in one county)
-    both deleted and then both inserted the county's row, and the second failed on the unique constraint (found by
-    tests/test_concurrency.py)."""
+    Serialized per month by an advisory lock (PostgreSQL): two refreshes of the same month at once (two approvals
+    in one county) each deleted the rows the other could not see yet and then both inserted the county's row; the
+    second failed on completeness_one_per_area_month (found by tests/test_concurrency.py)."""
     first = month_start(month)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
