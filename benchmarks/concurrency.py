@@ -18,7 +18,8 @@ The database must hold the seeded demo (`seed_demo`) with its figures computed (
 4. waits for the worker to finish the rollup jobs the approvals enqueued, then checks: no 5xx and no failed
    request; no lost update (every report is approved, holds exactly the value its leader sent, its version is the
    version before plus the writes that succeeded, and it has one event per write); and the stored figures equal a
-   fresh computation (`reports.rollup.compare_batch` finds no difference).
+   fresh computation (`reports.rollup.compare_batch` finds no difference), and so does the month's reporting
+   completeness.
 
 Prints the requests (by status), errors, conflicts, the duration, requests per second and the latency percentiles;
 exits 1 if a check fails. Bounded: every thread stops at `--timeout` seconds, every request times out after 60 s.
@@ -212,6 +213,23 @@ def check_reports(leaders: list[Leader], before: dict[int, tuple[int, int]]) -> 
         if report.events.count() != events + leader.writes + 1:
             problems.append(f"report {report.pk}: {report.events.count() - events} events for {leader.writes + 1}")
     return problems
+
+
+def completeness_differences(month) -> list[str]:
+    """The stored reporting completeness of the month against a fresh computation."""
+    from reports.completeness import COUNTED, compute_month
+    from reports.models import Completeness
+
+    def key(row) -> tuple:
+        return tuple(getattr(row, name) for name in COUNTED)
+
+    fresh = {row.area_code: key(row) for row in compute_month(month)}
+    stored = {row.area_code: key(row) for row in Completeness.objects.filter(month=month)}
+    return [
+        f"{code}: stored {stored.get(code)}, fresh {fresh.get(code)}"
+        for code in sorted(set(fresh) | set(stored))
+        if fresh.get(code) != stored.get(code)
+    ]
 
 
 def percentile(ordered: list[float], fraction: float) -> float:
@@ -413,6 +431,11 @@ def main() -> None:
             f"rollup: {checked} figure rows compared with a fresh computation {time.monotonic() - started:.1f} s "
             f"after the last request: {len(differences)} differences"
         )
+        month = MonthlyReport.objects.get(pk=leaders[0].report_id).month
+        completeness = completeness_differences(month)
+        print(f"completeness of {month:%Y-%m}: {len(completeness)} areas differ from a fresh computation")
+        for line in completeness[:10]:
+            print("  ", line)
     finally:
         for process in (server, worker):
             process.terminate()
@@ -426,7 +449,7 @@ def main() -> None:
     for problem in problems[:20]:
         print("  lost update:", problem)
     print(f"lost updates: {len(problems)}")
-    ok = not stats.failures and not problems and not differences and all(leader.done for leader in leaders)
+    ok = not (stats.failures or problems or differences or completeness) and all(leader.done for leader in leaders)
     print("CONCURRENCY OK" if ok else "CONCURRENCY FAILED")
     sys.exit(0 if ok else 1)
 
