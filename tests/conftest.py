@@ -107,6 +107,41 @@ def pytest_runtest_setup(item: pytest.Item):
     return (yield)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """With a real worker (CI), before a transactional test's flush empties the tables: wait until the worker has
+    finished the jobs the test enqueued. A job still writing while TRUNCATE runs deadlocks the flush."""
+    if _celery_worker_running() and _is_transactional(item):
+        _wait_for_idle_worker()
+
+
+def _is_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(
+        (marker and marker.kwargs.get("transaction"))
+        or {"transactional_db", "live_server", "geography_transactional"} & set(fixtures)
+    )
+
+
+def _wait_for_idle_worker(seconds: float = 60) -> None:
+    import time
+
+    from zhucun.celery import app
+
+    deadline = time.monotonic() + seconds
+    with app.connection_for_write() as connection:
+        queue = connection.default_channel.client
+        while time.monotonic() < deadline:
+            busy = queue.llen("celery")
+            if not busy:
+                inspect = app.control.inspect(timeout=0.5)
+                busy = any((inspect.active() or {}).values()) or any((inspect.reserved() or {}).values())
+            if not busy:
+                return
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing() -> Iterator[None]:
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):

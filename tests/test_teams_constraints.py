@@ -233,7 +233,8 @@ def test_it_refuses_a_decided_leave_without_who_and_when(nanga_team, county_admi
 def test_it_refuses_a_second_cadre_with_the_same_id_number(nanga_team, violates):
     leader = nanga_team.assignments.get(role=AssignmentRole.LEADER).cadre
 
-    with violates("teams_cadre_id_number_key", columns="teams_cadre.id_number"):
+    # Numbers are encrypted at rest: uniqueness lives on their keyed hash.
+    with violates("teams_cadre_id_number_hash_key", columns="teams_cadre.id_number_hash"):
         CadreFactory(name="扎西", id_number=leader.id_number)
 
     assert Cadre.objects.filter(id_number=leader.id_number).count() == 1
