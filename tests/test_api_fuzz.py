@@ -16,11 +16,15 @@ import datetime
 import os
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
@@ -159,8 +163,27 @@ def runner(strategy, *, label: str, checks, send, statuses: Counter, failures: l
     return run
 
 
+@contextmanager
+def connections_kept_open() -> Iterator[None]:
+    """Django's WSGI handler closes the database connection around each request when it is not in autocommit
+    mode, which inside the test's transaction it is not (PostgreSQL then loses the test's data mid-run). Django's
+    own test client disconnects the same signal handlers."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
 def fuzz(user, world) -> tuple[Counter, list[str]]:
     """Run every operation as `user`; return the cases run (by status class) and the failures found."""
+    with connections_kept_open():
+        return _fuzz(user, world)
+
+
+def _fuzz(user, world) -> tuple[Counter, list[str]]:
     token = Token.objects.create(user=user)
     headers = {"Authorization": f"Token {token.key}"}
     app = get_wsgi_application()
