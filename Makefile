@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run serve test install lint check-python serve-prepare clean
+.PHONY: run serve test install lint check-python serve-prepare clean backup restore
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -47,6 +47,15 @@ run: serve-prepare
 # Redis db 1 unless DATABASE_URL / CELERY_BROKER_URL say otherwise. Ctrl-C stops all three processes together.
 serve: install
 	$(PY) scripts/serve.py --host $(HOST) --port $(PORT)
+
+# PostgreSQL only (DATABASE_URL): `make backup` writes backups/zhucun-<db>-<time>.dump (pg_dump, custom format);
+# `make restore FILE=backups/….dump` replaces the database's content with it (asks first; see scripts/backup.py).
+backup: install
+	$(PY) scripts/backup.py backup
+
+restore: install
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/zhucun-….dump"; exit 2; }
+	$(PY) scripts/backup.py restore "$(FILE)"
 
 lint: install
 	$(VENV)/bin/ruff check .
