@@ -9,8 +9,9 @@ restarts.
 (b) Worker killed: our own worker (its own name and queue, so the CI worker `zhucun-test@%h` never takes our
     message) runs a figure refresh that we hold at the batch's advisory lock; we SIGKILL the pool process
     running it; acks_late + reject_on_worker_lost put the message back, the next pool process runs it, and the
-    stored figures equal a fresh computation (`compare_batch` finds no difference). Needs PostgreSQL and a
-    broker: marked `celery_worker` (runs in CI's second pass).
+    stored figures equal a fresh computation (`compare_batch` finds no difference). The same for an export job held
+    at its row: killed, redelivered, done, and its workbook is there for the user. Needs PostgreSQL and a broker:
+    marked `celery_worker` (runs in CI's second pass).
 (c) Broker restart: our own throw-away redis-server on a free loopback port (never the shared one): the worker
     survives the restart, reconnects, and a job sent after the restart is done.
 """
@@ -206,9 +207,11 @@ def worker_database_url() -> str:
 class Worker:
     """`celery -A zhucun worker` as a subprocess with its own name and queue, concurrency 1 (prefork)."""
 
-    def __init__(self, *, broker: str, queue: str, name: str):
+    def __init__(self, *, broker: str, queue: str, name: str, media_root: str | None = None):
         self.log = tempfile.NamedTemporaryFile(prefix="zhucun-fault-worker-", suffix=".log", delete=False)  # noqa: SIM115
         env = {**os.environ, "DATABASE_URL": worker_database_url(), "CELERY_BROKER_URL": broker}
+        if media_root:
+            env["MEDIA_ROOT"] = media_root
         self.process = subprocess.Popen(  # noqa: S603
             [
                 sys.executable,
@@ -311,6 +314,71 @@ def test_it_redelivers_a_rollup_whose_worker_was_killed_and_ends_with_correct_fi
     assert compare_batch(batch)[1] == []
     february = Figure.objects.get(batch=batch, kind="month", period_start=FEBRUARY, area_code="540103", unit_key="")
     assert Decimal(next(iter(february.data.values()))[0]) == Decimal("5")
+
+
+def waiting_for_a_row_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype IN ('transactionid', 'tuple') AND NOT granted")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.celery_worker
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_it_finishes_an_export_whose_worker_was_killed_and_the_user_downloads_it(nanga_team, county_admin, tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: the worker writes into the test database and we hold a row lock")
+    from openpyxl import load_workbook
+
+    from exports.choices import ExportKind, JobStatus
+    from exports.models import ExportJob
+    from exports.params import export_request_resolve
+
+    request = export_request_resolve(user=county_admin, kind=ExportKind.ROSTER, data={})
+    job = ExportJob.objects.create(
+        user=county_admin,
+        kind=request.kind,
+        params=request.params,
+        area_code=request.area_code,
+        title=request.title[:200],
+        file_name=request.file_name[:200],
+        ascii_name=request.ascii_name[:120],
+    )
+    queue = f"zhucun-export-faults-{os.getpid()}"
+    worker = Worker(broker=settings.CELERY_BROKER_URL, queue=queue, name=queue, media_root=str(tmp_path))
+    holder = connections.create_connection("default")
+    try:
+        # Hold the job's row: the job stops at its first statement (claiming the row), inside the worker.
+        holder.set_autocommit(False)
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT id FROM exports_exportjob WHERE id = %s FOR UPDATE", [job.pk])
+        producer = Celery("zhucun-fault-producer", broker=settings.CELERY_BROKER_URL)
+        with producer.connection_for_write(settings.CELERY_BROKER_URL) as sender:
+            producer.send_task("exports.tasks.run_export_job", args=[job.pk], queue=queue, connection=sender)
+        deadline = time.monotonic() + 60
+        while not waiting_for_a_row_lock():
+            assert time.monotonic() < deadline, f"the job never reached the row:\n{worker.text()[-3000:]}"
+            time.sleep(0.2)
+        [child] = worker.pool_children()
+
+        os.kill(child, signal.SIGKILL)
+
+        worker.wait_for("signal 9", timeout=30)
+        worker.wait_for("received", timeout=60, count=2)  # redelivered to the next pool process
+        holder.rollback()
+        worker.wait_for("succeeded", timeout=120)
+    finally:
+        holder.close()
+        worker.stop()
+
+    job.refresh_from_db()
+    assert (job.status, job.progress, job.error) == (JobStatus.DONE, 100, "")
+    assert job.attempts >= 2
+    [path] = list(tmp_path.rglob("*.xlsx"))
+    sheet = load_workbook(path)["干部花名册"]
+    names = {cell.value for row in sheet.iter_rows() for cell in row}
+    assert {assignment.cadre.name for assignment in nanga_team.assignments.select_related("cadre")} <= names
+    assert not list(tmp_path.rglob("*.part"))  # the killed run's partial file is not left behind
 
 
 @pytest.mark.celery_worker
