@@ -183,17 +183,23 @@ def children_of(parent: int) -> list[int]:
     return found
 
 
-def cpu_snapshot() -> dict[str, float]:
-    """CPU seconds so far: the whole machine (busy), gunicorn (master and workers), PostgreSQL's backends serving
-    gunicorn, and this client."""
+def cpu_snapshot() -> dict[str, dict[int, float]]:
+    """CPU seconds so far, per process: the whole machine (busy, as pid 0), gunicorn (master and workers),
+    PostgreSQL's backends serving gunicorn, and this client."""
     busy = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    snapshot = {"machine": (sum(busy) - busy[3] - busy[4]) / TICKS, "client": time.process_time()}
+    snapshot = {"machine": {0: (sum(busy) - busy[3] - busy[4]) / TICKS}, "client": {0: time.process_time()}}
     if server_pid is not None:
-        snapshot["gunicorn"] = sum(map(process_seconds, [server_pid, *children_of(server_pid)]))
+        snapshot["gunicorn"] = {pid: process_seconds(pid) for pid in [server_pid, *children_of(server_pid)]}
         with connection.cursor() as cursor:
             cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [APPLICATION_NAME])
-            snapshot["postgres"] = sum(process_seconds(pid) for (pid,) in cursor.fetchall())
+            snapshot["postgres"] = {pid: process_seconds(pid) for (pid,) in cursor.fetchall()}
     return snapshot
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """Seconds used between two snapshots by the processes alive at the second (a worker or backend that started in
+    between counts whole; one that ended in between is missed, a few ms at most)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def load(clients: list[Client], path: str, *, warmup: float, seconds: float) -> dict:
@@ -223,7 +229,7 @@ def load(clients: list[Client], path: str, *, warmup: float, seconds: float) -> 
     after = cpu_snapshot()
     for thread in threads:
         thread.join()
-    cores = {name: (after[name] - before[name]) / seconds for name in after}
+    cores = {name: cpu_used(before.get(name, {}), after[name]) / seconds for name in after}
     cores["others"] = cores["machine"] - sum(value for name, value in cores.items() if name != "machine")
     ordered = sorted(value for each in latencies for value in each) or [0.0]
     return {
