@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Func, JSONField, Q, QuerySet, Value
+from django.db.models import Count, DecimalField, F, Func, IntegerField, JSONField, Max, Min, Q, QuerySet, Sum, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -91,6 +91,25 @@ class JsonMember(Func):
         clone = self.copy()
         clone.set_source_expressions([self.get_source_expressions()[0], Value(f'$."{self.key}"')])
         return clone.as_sql(compiler, connection, function="JSON_EXTRACT", **extra)
+
+
+class JsonPairPart(Func):
+    """One number of an indicator's [value, reports] pair in the JSON column, by indicator key and index (0 the
+    value, 1 the reports counted), as a number the database can add up."""
+
+    def __init__(self, field_name: str, key: str, index: int, output_field):
+        self.key, self.index = key, index
+        super().__init__(F(field_name), output_field=output_field)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        kind = "NUMERIC" if self.index == 0 else "BIGINT"
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"CAST(({sql} -> %s ->> %s) AS {kind})", [*params, self.key, self.index]
+
+    def as_sqlite(self, compiler, connection, **extra):
+        kind = "REAL" if self.index == 0 else "INTEGER"
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"CAST(JSON_EXTRACT({sql}, %s) AS {kind})", [*params, f'$."{self.key}"[{self.index}]']
 
 
 # -- the cut a request asks for ------------------------------------------------------------------------------------
@@ -769,18 +788,28 @@ def stats_units(*, cut: Cut, indicator: str | None = None, limit: int | None = N
         if len(cut.area.code) >= UNIT_LENGTH
         else Q(area_level=UNIT_LENGTH, area_code__startswith=cut.area.code)
     )
-    unit_rows = rows.filter(in_area, unit_key__startswith="u:").values_list(
-        "unit_key",
-        JsonMember("data", str(chosen.id) if chosen else "0"),
-        "report_count",
-        "team_count",
-        "computed_at",
-        "period_start",
-        "period_end",
+    # Added up per unit by the database (a unit's counties, and its batches for all batches): one row per unit.
+    key = str(chosen.id) if chosen else "0"
+    unit_rows = (
+        rows.filter(in_area, unit_key__startswith="u:")
+        .values("unit_key")
+        .annotate(
+            value=Sum(JsonPairPart("data", key, 0, DecimalField(max_digits=30, decimal_places=2))),
+            reports=Sum(JsonPairPart("data", key, 1, IntegerField())),
+            report_total=Sum("report_count"),
+            team_total=Sum("team_count"),
+            oldest=Min("computed_at"),
+            first=Min("period_start"),
+            last=Max("period_end"),
+            row_count=Count("id"),
+        )
+        .order_by()
     )
-    for unit_key, pair, reports, teams, computed_at, start, end in unit_rows:
-        data = {chosen.id: pair} if chosen and pair else {}
-        tallies.setdefault(unit_key, Tally()).add_data(data, reports, teams, computed_at, start, end)
+    for row in unit_rows:
+        data = {chosen.id: [row["value"], row["reports"]]} if chosen and row["value"] is not None else {}
+        tally = tallies.setdefault(row["unit_key"], Tally())
+        tally.add_data(data, row["report_total"], row["team_total"], row["oldest"], row["first"], row["last"])
+        tally.rows += row["row_count"] - 1
     unit_ids = [int(key[2:]) for key in tallies if key.startswith("u:")]
     units = {
         pk: UnitRef(pk, name, level)
