@@ -17,5 +17,5 @@ RUN SECRET_KEY=collectstatic-only-build-time-key-000000000000 python manage.py c
 RUN useradd --system --uid 1000 zhucun && mkdir -p /app/media && chown zhucun /app/media
 USER zhucun
 EXPOSE 8000
-# Workers: WEB_CONCURRENCY (default 2 × cores + 1); logs JSON on stdout (scripts/gunicorn.conf.py).
+# Workers: WEB_CONCURRENCY (default cores + 1); logs JSON on stdout (scripts/gunicorn.conf.py).
 CMD ["gunicorn", "zhucun.wsgi:application", "--config", "scripts/gunicorn.conf.py"]

@@ -351,7 +351,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20, help="counted seconds per endpoint")
     parser.add_argument("--warmup", type=float, default=3, help="seconds per endpoint before counting")
-    parser.add_argument("--workers", type=int, help="gunicorn workers (default: WEB_CONCURRENCY or 2 × cores + 1)")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: WEB_CONCURRENCY or cores + 1)")
     parser.add_argument("--port", type=int, default=8150)
     parser.add_argument("--url", help="load an already running server instead of starting one")
     parser.add_argument("--only", help="run only the cases whose label contains this text (and the trivial one)")
@@ -365,7 +365,7 @@ def main() -> None:
         "county": bench_user("webbench_county_admin", Role.COUNTY_ADMIN, COUNTY),
     }
     chosen = [case for case in cases() if not args.only or args.only in case[0] or case[2] == TRIVIAL]
-    workers = args.workers or int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1))
+    workers = args.workers or int(os.environ.get("WEB_CONCURRENCY") or (os.cpu_count() or 1) + 1)
 
     server = None
     if args.url:

@@ -2,15 +2,17 @@
 `gunicorn zhucun.wsgi:application -c scripts/gunicorn.conf.py`. Each value may be overridden on the command line or
 through GUNICORN_CMD_ARGS.
 
-Workers: WEB_CONCURRENCY, default 2 × cores + 1 (gunicorn's own advice for sync workers: while one waits on
-PostgreSQL another runs; benchmarks/README.md "Web under load" has the figures behind it).
+Workers: WEB_CONCURRENCY, default cores + 1. Requests are CPU-bound in Python, so one worker per core plus one to
+run while another waits on PostgreSQL keeps the cores busy; more only add switching (measured on 2 cores with
+PostgreSQL on the same host: 3 workers served the dashboard's totals 22% faster than 5 and 31% faster than 8;
+benchmarks/README.md, "Web under load"). With the database on another host, requests wait longer: raise it.
 """
 
 import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() + 1)
 # An export or a big page may take a while; a stuck request is killed after this many seconds.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = 30
