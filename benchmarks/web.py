@@ -196,10 +196,20 @@ def cpu_snapshot() -> dict[str, dict[int, float]]:
     return snapshot
 
 
-def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
-    """Seconds used between two snapshots by the processes alive at the second (a worker or backend that started in
-    between counts whole; one that ended in between is missed, a few ms at most)."""
-    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+def cpu_used(samples: list[dict[str, dict[int, float]]]) -> dict[str, float]:
+    """Seconds used per part between the first and the last of `samples` (taken every half second): each process from
+    its first to its last sighting, so a gunicorn worker recycled after max_requests, or a database connection
+    reopened, loses at most its last half second; one that starts in between counts from zero."""
+    used: dict[str, float] = {}
+    for part in samples[-1]:
+        first: dict[int, float] = dict(samples[0].get(part, {}))
+        last: dict[int, float] = {}
+        for sample in samples[1:]:
+            for pid, seconds in sample.get(part, {}).items():
+                first.setdefault(pid, 0.0)
+                last[pid] = seconds
+        used[part] = sum(seconds - first[pid] for pid, seconds in last.items())
+    return used
 
 
 def load(clients: list[Client], path: str, *, warmup: float, seconds: float) -> dict:
@@ -224,12 +234,13 @@ def load(clients: list[Client], path: str, *, warmup: float, seconds: float) -> 
     for thread in threads:
         thread.start()
     time.sleep(max(0.0, counted_from - time.monotonic()))
-    before = cpu_snapshot()
-    time.sleep(max(0.0, stop_at - time.monotonic()))
-    after = cpu_snapshot()
+    samples = [cpu_snapshot()]
+    while time.monotonic() < stop_at:
+        time.sleep(min(0.5, max(0.0, stop_at - time.monotonic())))
+        samples.append(cpu_snapshot())
     for thread in threads:
         thread.join()
-    cores = {name: cpu_used(before.get(name, {}), after[name]) / seconds for name in after}
+    cores = {name: used / seconds for name, used in cpu_used(samples).items()}
     cores["others"] = cores["machine"] - sum(value for name, value in cores.items() if name != "machine")
     ordered = sorted(value for each in latencies for value in each) or [0.0]
     return {
