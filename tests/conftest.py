@@ -142,6 +142,15 @@ def _wait_for_idle_worker(seconds: float = 60) -> None:
             time.sleep(0.2)
 
 
+@pytest.fixture(autouse=True)
+def _celery_may_join() -> None:
+    """A worker started inside this process by a fault test leaves Celery's process-wide "joining would block"
+    flag set; tasks run with .apply().get() in later tests would then refuse to return their result."""
+    from celery.result import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing() -> Iterator[None]:
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
