@@ -133,8 +133,8 @@ def _json_functions() -> tuple[str, str]:
 #              before, never from the values again) and batch-to-date; "latest" indicators (zr_lt) as each team's
 #              value whose next approved value lies beyond the period (or is absent), added up per group
 #   zr_gn_x    reports and teams per group and period (a team counts once: its last report in the period)
-#   zr_c_*     cells (period, area, unit cut, indicator) of each level and cut: the finest are the groups
-#              themselves, each coarser one from the finer (a county from its townships), unit levels from units;
+#   zr_c_*     cells (period, area, unit cut, indicator) of each coarser level and cut, each from the finer (a
+#              county from its townships), unit levels from units; the finest are the groups' own tables;
 #   zr_n_*     the same for the counts
 #
 # Each level's cells are then folded into one JSON object per row.
@@ -404,54 +404,57 @@ class _Pipeline:
 
     # the area levels and cuts ------------------------------------------------------------------------------
 
-    def cut_tables(self) -> list[tuple[str, str, int]]:
-        """(cells table, counts table, area length) of every level and cut computed."""
+    def cut_tables(self) -> list["_CutTables"]:
+        """The cells and counts of every level and cut computed."""
         return self._cut_tables
 
     def _coarser(self, length: int, alias: str = "s") -> str:
         return "".join(f", {alias}.a{other}" for other in self.lengths if other < length)
 
     def _ladders(self, cursor) -> None:
+        """The finest level of each cut is its groups (townships; units per county): folded straight from the
+        group tables and given their area when folded, never copied. Each coarser level is a table grouped from
+        the one below it (the first from the groups with their area columns joined on)."""
         cells = (", s.ind", f"{_bigint('SUM(s.value)')} AS value, {_bigint('SUM(s.n)')} AS n", ", s.value, s.n")
         counts = (
             "",
             f"{_bigint('SUM(s.reports)')} AS reports, {_bigint('SUM(s.teams)')} AS teams",
             ", s.reports, s.teams",
         )
+        finest = self.all_lengths[0] if self.all_lengths else None
+        if finest is not None:
+            self._cut_tables.append(_CutTables("zr_gp_t", "zr_gn_t", finest, "all", group="t"))
+        if "u" in self.groupings:
+            self._cut_tables.append(_CutTables("zr_gp_u", "zr_gn_u", UNIT_LENGTH, "unit", group="u"))
         for suffix, (extra, measures, plain), source in (("c", cells, "zr_gp"), ("n", counts, "zr_gn")):
-            # All units: the township groups are the finest level; each coarser one from the one below.
-            previous = None
-            for length in self.all_lengths:
+            # All units: each level coarser than the townships from the one below.
+            previous = (
+                f"(SELECT s.pid, g.a{finest} AS a{self._coarser(finest, 'g')}{extra}{plain} "
+                f"FROM {source}_t s JOIN zr_group_t g ON g.g = s.g)"
+                if finest is not None
+                else None
+            )
+            for length in self.all_lengths[1:]:
                 name = f"zr_{suffix}_all_{length}"
-                if previous is None:
-                    select = (
-                        f"SELECT s.pid, g.a{length} AS a{self._coarser(length, 'g')}{extra}{plain} "
-                        f"FROM {source}_t s JOIN zr_group_t g ON g.g = s.g"
-                    )
-                else:
-                    select = (
-                        f"SELECT s.pid, s.a{length} AS a{self._coarser(length)}{extra}, {measures} FROM {previous} s "
-                        f"GROUP BY s.pid, s.a{length}{self._coarser(length)}{extra}"
-                    )
-                self._create(cursor, name, select)
+                self._create(
+                    cursor,
+                    name,
+                    f"SELECT s.pid, s.a{length} AS a{self._coarser(length)}{extra}, {measures} FROM {previous} s "
+                    f"GROUP BY s.pid, s.a{length}{self._coarser(length)}{extra}",
+                )
                 previous = name
                 if suffix == "c":
-                    self._cut_tables.append((name, f"zr_n_all_{length}", length))
+                    self._cut_tables.append(_CutTables(name, f"zr_n_all_{length}", length, "all"))
             if "u" not in self.groupings:
                 continue
             # Units at county level only (the unit groups themselves): a unit's figure in a prefecture or the
-            # region is the sum of its counties, added up when read (reports/stats.py).
-            unit_name = f"zr_{suffix}_unit_{UNIT_LENGTH}"
-            self._create(
-                cursor,
-                unit_name,
-                f"SELECT s.pid, g.a{UNIT_LENGTH} AS a{self._coarser(UNIT_LENGTH, 'g')}, g.unit_id, g.lv{extra}{plain} "
-                f"FROM {source}_u s JOIN zr_group_u g ON g.g = s.g",
+            # region is the sum of its counties, added up when read (reports/stats.py). Unit levels (a handful)
+            # at every level down to the county, from the units.
+            previous = (
+                f"(SELECT s.pid, g.a{UNIT_LENGTH} AS a{self._coarser(UNIT_LENGTH, 'g')}, g.lv{extra}{plain} "
+                f"FROM {source}_u s JOIN zr_group_u g ON g.g = s.g)"
             )
-            if suffix == "c":
-                self._cut_tables.append((unit_name, f"zr_n_unit_{UNIT_LENGTH}", UNIT_LENGTH))
-            # Unit levels (a handful) at every level down to the county, from the units.
-            previous, previous_length = unit_name, UNIT_LENGTH
+            previous_length = UNIT_LENGTH
             for length in self.level_lengths:
                 name = f"zr_{suffix}_level_{length}"
                 area = "s.a" if length == previous_length else f"s.a{length}"
@@ -463,34 +466,58 @@ class _Pipeline:
                 )
                 previous, previous_length = name, length
                 if suffix == "c":
-                    self._cut_tables.append((name, f"zr_n_level_{length}", length))
+                    self._cut_tables.append(_CutTables(name, f"zr_n_level_{length}", length, "level"))
 
     # reading -------------------------------------------------------------------------------------------------
 
-    def figures_select(self, cells: str, counts: str, *, with_params: bool = False) -> str:
+    def figures_select(self, cut: "_CutTables", *, with_params: bool = False) -> str:
         """SELECT kind, p_start, p_end, area_code, area_level, unit_key, data, report_count, team_count of one
         level and cut: the counts (every area with an approved report) with their folded cells. `with_params`:
         the statement will carry parameters (a literal % is doubled)."""
         aggregate, empty = _json_functions()
         if with_params:
             aggregate = aggregate.replace("%", "%%")
-        length = int(counts.rsplit("_", 1)[1])
-        if "_unit_" in counts:
-            key, by, on = "'u:' || CAST(n.unit_id AS TEXT)", ", c.unit_id", " AND f.unit_id = n.unit_id"
-        elif "_level_" in counts:
+        length = cut.length
+        if cut.group:
+            # Groups: fold by group number, then look up the group's area (and unit).
+            group = f"zr_group_{cut.group}"
+            key = "'u:' || CAST(g.unit_id AS TEXT)" if cut.cut == "unit" else "''"
+            return f"""
+                SELECT k.kind, k.p_start, k.p_end, a.code, {length}, {key}, COALESCE(f.data, {empty}),
+                       n.reports, n.teams
+                FROM {cut.counts} n
+                JOIN zr_pkey k ON k.pid = n.pid
+                JOIN {group} g ON g.g = n.g
+                JOIN zr_code a ON a.length = {length} AND a.a = g.a{length}
+                LEFT JOIN (
+                    SELECT c.pid, c.g, {aggregate} AS data FROM {cut.cells} c GROUP BY c.pid, c.g
+                ) f ON f.pid = n.pid AND f.g = n.g"""
+        if cut.cut == "level":
             key, by, on = "'l:' || l.unit_level", ", c.lv", " AND f.lv = n.lv"
         else:
             key, by, on = "''", "", ""
-        level_join = "JOIN zr_level l ON l.lv = n.lv" if "_level_" in counts else ""
+        level_join = "JOIN zr_level l ON l.lv = n.lv" if cut.cut == "level" else ""
         return f"""
             SELECT k.kind, k.p_start, k.p_end, a.code, {length}, {key}, COALESCE(f.data, {empty}), n.reports, n.teams
-            FROM {counts} n
+            FROM {cut.counts} n
             JOIN zr_pkey k ON k.pid = n.pid
             JOIN zr_code a ON a.length = {length} AND a.a = n.a
             {level_join}
             LEFT JOIN (
-                SELECT c.pid, c.a{by}, {aggregate} AS data FROM {cells} c GROUP BY c.pid, c.a{by}
+                SELECT c.pid, c.a{by}, {aggregate} AS data FROM {cut.cells} c GROUP BY c.pid, c.a{by}
             ) f ON f.pid = n.pid AND f.a = n.a{on}"""
+
+
+@dataclass(frozen=True)
+class _CutTables:
+    """Where one level and cut of the pipeline lies: its cells and counts tables, its area length, the cut ("all",
+    "unit" or "level") and, for the groups themselves, the grouping ("t" or "u") whose numbers key the tables."""
+
+    cells: str
+    counts: str
+    length: int
+    cut: str
+    group: str | None = None
 
 
 def _decode(data) -> dict:
@@ -519,8 +546,8 @@ def fresh_rows(
     with transaction.atomic(), connection.cursor() as cursor:
         try:
             pipeline.build(cursor)
-            for cells, counts, _ in pipeline.cut_tables():
-                cursor.execute(pipeline.figures_select(cells, counts))
+            for cut in pipeline.cut_tables():
+                cursor.execute(pipeline.figures_select(cut))
                 rows.extend(cursor.fetchall())
         finally:
             pipeline.drop(cursor)
@@ -573,11 +600,11 @@ def rebuild_batch(
                         stale = stale.filter(period_end=period.end)
                     stale.delete()
             now = timezone.now()
-            for step, (cells, counts, _) in enumerate(tables, start=2):
+            for step, cut in enumerate(tables, start=2):
                 cursor.execute(
                     "INSERT INTO reports_figure (kind, period_start, period_end, area_code, area_level, unit_key, "
                     "data, report_count, team_count, batch_id, computed_at) "
-                    f"SELECT q.*, %s, %s FROM ({pipeline.figures_select(cells, counts, with_params=True)}) q",
+                    f"SELECT q.*, %s, %s FROM ({pipeline.figures_select(cut, with_params=True)}) q",
                     [batch.pk, now],
                 )
                 written += cursor.rowcount
