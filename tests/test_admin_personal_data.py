@@ -7,11 +7,14 @@ The API has no history endpoints; the web pages' history masks both (tests/test_
 import datetime
 
 import pytest
+from django.contrib import admin
 from django.urls import reverse
+from simple_history.admin import SimpleHistoryAdmin
 
 from teams import services
 from teams.models import Cadre
 from tests.factories import CadreFactory, id_number
+from tests.test_admin import ADMIN_MODELS, admin_url, build_teams
 from zhucun.models import PersonalDataAccess
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +103,18 @@ def test_the_auditors_read_the_admins_accesses_in_the_access_log(client, admin_c
     rows = response.json()
     rows = rows.get("results", rows) if isinstance(rows, dict) else rows
     assert any(row["detail"].startswith("管理后台历史版本页") for row in rows)
+
+
+@pytest.mark.parametrize("model", [m for m in ADMIN_MODELS if m is not Cadre], ids=lambda model: model._meta.label)
+def test_no_other_admin_page_shows_a_cadres_id_number_or_phone(admin_client, admin_user, model):
+    """Assignments, leaves, teams, users, the access log ...: their change pages and histories name a cadre only."""
+    build_teams(count=2, user=admin_user)
+    secrets = [value for pair in Cadre.objects.values_list("id_number", "phone") for value in pair]
+    obj = model._default_manager.order_by("pk").last()
+    pages = [admin_url(model, "change", obj.pk)]
+    if isinstance(admin.site._registry[model], SimpleHistoryAdmin):
+        pages.append(admin_url(model, "history", obj.pk))
+
+    for url in pages:
+        body = page(admin_client, url)
+        assert not [secret for secret in secrets if secret in body], url
