@@ -90,13 +90,7 @@ def _int_or_none(data: Mapping, name: str) -> int | None:
 
 
 def _month(data: Mapping, name: str) -> datetime.date | None:
-    text = _text(data, name)
-    if not text:
-        return None
-    month = parse_month(text)
-    if month is None:
-        raise ValidationError({name: ["请按“年-月”填写月份，例如 2026-06。"]})
-    return month
+    return stats._month_param(_text(data, name) or None, name)
 
 
 def _batch(data: Mapping) -> Batch | None:
@@ -148,6 +142,22 @@ def _unit(user, scope: Scope, data: Mapping, area: Area) -> tuple[DispatchingUni
     return unit, unit_level
 
 
+def _owner(batch: Batch | None) -> str:
+    return batch.name if batch else "全部批次"
+
+
+def _unit_text(unit_name: str | None, unit_level: str | None) -> str:
+    """A title's unit cut: "，<unit>", "，<level>单位" or nothing."""
+    if unit_name:
+        return f"，{unit_name}"
+    return f"，{UnitLevel(unit_level).label}单位" if unit_level else ""
+
+
+def _area_error(error: Http404) -> ValidationError:
+    """The statistics' 404 for an area (outside the scope, unknown) as the export form's error of that field."""
+    return ValidationError({"area": [str(error) or "该地区不在您的范围内。"]})
+
+
 def period_bounds(kind: str, month: datetime.date, *, batch: Batch | None) -> PeriodBounds:
     """The period of `kind` containing `month`; batch-to-date ends this month (or the chosen batch's last)."""
     if kind == Figure.Kind.BATCH_TO_DATE:
@@ -180,7 +190,7 @@ def _summary(user, data: Mapping) -> ExportRequest:
             unit_level=_text(data, "unit_level") or None,
         )
     except Http404 as error:
-        raise ValidationError({"area": [str(error) or "该地区不在您的范围内。"]}) from None
+        raise _area_error(error) from None
     except ValidationError as error:
         raise _renamed(error, {"kind": "period_kind"}) from None
     layout = _text(data, "layout") or Layout.INDICATORS_AS_ROWS
@@ -196,9 +206,8 @@ def _summary(user, data: Mapping) -> ExportRequest:
         "unit_level": cut.unit_level,
         "layout": str(layout),
     }
-    owner = cut.batch.name if cut.batch else "全部批次"
-    unit = f"，{cut.unit.name}" if cut.unit else (f"，{cut.unit_level_display}单位" if cut.unit_level else "")
-    title = f"{cut.area.name}驻村工作队工作统计表（{owner}，{period.label}{unit}）"
+    unit = _unit_text(cut.unit.name if cut.unit else None, cut.unit_level)
+    title = f"{cut.area.name}驻村工作队工作统计表（{_owner(cut.batch)}，{period.label}{unit}）"
     return ExportRequest(
         kind=ExportKind.SUMMARY,
         params=params,
@@ -243,13 +252,12 @@ def _team_detail(user, data: Mapping) -> ExportRequest:
         "unit_level": unit_level,
         "monthly_sheets": monthly,
     }
-    owner = batch.name if batch else "全部批次"
-    unit_text = f"，{unit.name}" if unit else (f"，{UnitLevel(unit_level).label}单位" if unit_level else "")
+    unit_text = _unit_text(unit.name if unit else None, unit_level)
     return ExportRequest(
         kind=ExportKind.TEAM_DETAIL,
         params=params,
         area_code=area.code,
-        title=f"{area.name}驻村工作队明细（{owner}，{bounds.label}{unit_text}）",
+        title=f"{area.name}驻村工作队明细（{_owner(batch)}，{bounds.label}{unit_text}）",
         file_name=f"{area.name}_{bounds.label}_工作队明细.xlsx",
         ascii_name=f"zhucun-team-detail-{area.code}-{kind}-{bounds.last:%Y-%m}.xlsx",
     )
@@ -268,9 +276,9 @@ def _roster(user, data: Mapping) -> ExportRequest:
         "unit_level": unit_level,
         "current_only": current_only,
     }
-    owner = batch.name if batch else "全部批次"
+    owner = _owner(batch)
     which = "，仅在任" if current_only else ""
-    unit_text = f"，{unit.name}" if unit else (f"，{UnitLevel(unit_level).label}单位" if unit_level else "")
+    unit_text = _unit_text(unit.name if unit else None, unit_level)
     return ExportRequest(
         kind=ExportKind.ROSTER,
         params=params,
@@ -287,7 +295,7 @@ def _completeness(user, data: Mapping) -> ExportRequest:
     try:
         report = stats.stats_completeness(user=user, area=_text(data, "area") or None, month=month)
     except Http404 as error:
-        raise ValidationError({"area": [str(error) or "该地区不在您的范围内。"]}) from None
+        raise _area_error(error) from None
     label = f"{report.month.year}年{report.month.month}月"
     return ExportRequest(
         kind=ExportKind.COMPLETENESS,

@@ -11,6 +11,9 @@ benchmarks/README.md, "Web under load"). With the database on another host, requ
 import multiprocessing
 import os
 
+# gunicorn puts its working directory (--chdir, default the current one: the repository) on sys.path first.
+from zhucun.logging_filters import logging_config
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() + 1)
 # An export or a big page may take a while; a stuck request is killed after this many seconds.
@@ -30,24 +33,6 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 # with resident ID and mobile numbers masked: a query string such as ?q=<ID number> is in the access line.
 _debug = os.environ.get("DEBUG", "1").strip().lower() in {"1", "true", "yes", "on"}
 _format = os.environ.get("LOG_FORMAT", "plain" if _debug else "json")
-logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"mask_personal_data": {"()": "zhucun.logging_filters.MaskPersonalDataFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "zhucun.logging_filters.JsonFormatter"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": _format if _format in {"json", "plain"} else "json",
-            "filters": ["mask_personal_data"],
-        }
-    },
-    "loggers": {
-        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-}
+logconfig_dict = logging_config(
+    _format if _format in {"json", "plain"} else "json", console_loggers=("gunicorn.error", "gunicorn.access")
+)

@@ -1,8 +1,12 @@
+import dataclasses
+
 from axes.helpers import get_client_ip_address
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from teams.models import Assignment, Batch, Cadre, DispatchingUnit, Leave, WorkTeam
+from teams.validators import mask_id_number, mask_phone
 from villages.admin import PrefectureListFilter
 from zhucun.models import PersonalDataAccess
 
@@ -79,6 +83,22 @@ class WorkTeamAdmin(SimpleHistoryAdmin):
         return obj.unit.get_level_display()
 
 
+class CadreHistoryHelper(HistoricalRecordContextHelper):
+    """The history list's "changes" column masks ID numbers and phones as the web pages' history does, and leaves
+    out the ID number's keyed hash (it changes with the number)."""
+
+    MASKS = {"id_number": mask_id_number, "phone": mask_phone}
+
+    def context_for_delta_changes(self, delta):
+        changes = [change for change in delta.changes if change.field != "id_number_hash"]
+        return super().context_for_delta_changes(dataclasses.replace(delta, changes=changes))
+
+    def prepare_delta_change_value(self, change, value):
+        value = super().prepare_delta_change_value(change, value)
+        mask = self.MASKS.get(change.field)
+        return mask(value) if mask and value else value
+
+
 @admin.register(Cadre)
 class CadreAdmin(SimpleHistoryAdmin):
     list_display = [
@@ -86,7 +106,7 @@ class CadreAdmin(SimpleHistoryAdmin):
         "gender",
         "ethnicity",
         "masked_id",
-        "phone",
+        "masked_phone",
         "political_status",
         "education",
         "home_unit",
@@ -111,20 +131,39 @@ class CadreAdmin(SimpleHistoryAdmin):
     def masked_id(self, obj: Cadre) -> str:
         return obj.masked_id_number
 
+    @admin.display(description="手机号码", ordering="phone")
+    def masked_phone(self, obj: Cadre) -> str:
+        return obj.masked_phone
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return CadreHistoryHelper(self.model, historical_record)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The change form shows the full ID number: every time it is shown, the disclosure is recorded."""
         response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200 and object_id:
-            cadre = Cadre.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
-            if cadre is not None:
-                PersonalDataAccess.objects.create(
-                    user=request.user,
-                    kind=PersonalDataAccess.Kind.REVEAL_ID_NUMBER,
-                    cadre=cadre,
-                    detail="管理后台编辑页",
-                    ip_address=get_client_ip_address(request),
-                )
+        self._record_reveal(request, response, object_id, "管理后台编辑页")
         return response
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """A past version's form shows that version's full ID number (and phone): recorded like the change form.
+        The history list masks both (CadreHistoryHelper)."""
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        self._record_reveal(request, response, object_id, f"管理后台历史版本页（版本{version_id}）")
+        return response
+
+    @staticmethod
+    def _record_reveal(request, response, object_id, detail: str) -> None:
+        if request.method != "GET" or response.status_code != 200 or not str(object_id).isdigit():
+            return
+        cadre = Cadre.objects.filter(pk=object_id).first()
+        if cadre is not None:
+            PersonalDataAccess.objects.create(
+                user=request.user,
+                kind=PersonalDataAccess.Kind.REVEAL_ID_NUMBER,
+                cadre=cadre,
+                detail=detail,
+                ip_address=get_client_ip_address(request),
+            )
 
 
 @admin.register(Assignment)

@@ -1,14 +1,6 @@
-"""The statistics API, read from the rollup store. The story, second half of 2025 (pinned to 10 January 2026):
-
-- 第九批 (to October 2025): the team of a region unit in 南嘎居委会 reports September and October.
-- 第十批 (from November 2025): the 堆龙德庆区统计局 team in 南嘎居委会 and a region unit's team in another township
-  of 堆龙德庆区 report November and December; a region unit's team in 比如县 and a prefecture unit's team in 城关区
-  report December; the 比如县 team's November report waits unapproved.
-
-P02 (召开宣讲大会) adds up over months; F04 (建档立卡贫困户) is each team's latest value in the period, summed over
-teams; E04 (增加现金收入) is money with cents. The expected figures are computed in the tests from the values the
-tests wrote (`VALUES`), never read back from the store. The county admin of 堆龙德庆区 sees her county and its
-townships only; the outsider from 比如县 never sees hers; the liaison of the 统计局 sees its own unit's figures only.
+"""The statistics API, read from the rollup store, over the story of tests/stats_world.py (second half of 2025,
+pinned to 10 January 2026). The county admin of 堆龙德庆区 sees her county and its townships only; the outsider from
+比如县 never sees hers; the liaison of the 统计局 sees its own unit's figures only.
 """
 
 import datetime
@@ -21,29 +13,20 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from reports.completeness import completeness_rebuild
 from reports.models import Figure, ReportValue
-from reports.rollup import rebuild_batch
-from teams.choices import UnitLevel
 from tests.factories import (
-    BatchFactory,
     DispatchingUnitFactory,
     IndicatorFactory,
     MonthlyReportFactory,
     UserRoleFactory,
     WorkTeamFactory,
 )
+from tests.stats_world import DEC, H2_2025, NOV, january_2026, story_fixture  # noqa: F401 (fixtures)
 from villages.models import Area
 from zhucun.choices import Role
 
 STATS = "/api/v1/stats/"
-SEP, OCT, NOV, DEC = (datetime.date(2025, month, 1) for month in (9, 10, 11, 12))
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _january_2026(time_machine):
-    time_machine.move_to(datetime.datetime(2026, 1, 10, 10, 0, tzinfo=datetime.UTC), tick=False)
 
 
 @pytest.fixture
@@ -54,93 +37,6 @@ def api():
         return client
 
     return signed_in
-
-
-class Story:
-    """The teams, units and approved values of the story, and the sums the tests expect."""
-
-    def __init__(self, *, batch, nanga_team, doilungdeqen):
-        self.batch10 = batch
-        self.batch9 = BatchFactory(number=9)
-        self.county_unit = nanga_team.unit  # 拉萨市堆龙德庆区统计局, a county unit
-        self.region_unit = DispatchingUnitFactory(name="自治区党委组织部", level=UnitLevel.REGION)
-        self.prefecture_unit = DispatchingUnitFactory(
-            name="拉萨市委组织部", level=UnitLevel.PREFECTURE, area=doilungdeqen.parent
-        )
-        self.nanga_old = WorkTeamFactory(batch=self.batch9, village="540103001002", unit=self.region_unit)
-        self.nanga = nanga_team
-        self.other_township = WorkTeamFactory(batch=batch, within="540103002", unit=self.region_unit)
-        self.biru = WorkTeamFactory(batch=batch, village="540622202218", unit=self.region_unit)
-        self.chengguan = WorkTeamFactory(batch=batch, within="540102", unit=self.prefecture_unit)
-        # team → month → {indicator code: value}; approved unless listed in `pending`.
-        self.values = {
-            self.nanga_old: {SEP: {"P02": "4", "F04": "30", "E04": "100.50"}, OCT: {"P02": "6", "F04": "28"}},
-            self.nanga: {
-                NOV: {"P02": "3", "F04": "20", "E04": "1000.25"},
-                DEC: {"P02": "5", "F04": "18", "E04": "0.50"},
-            },
-            # No F04 in December: its half-year figure is November's.
-            self.other_township: {NOV: {"P02": "2", "F04": "10"}, DEC: {"P02": "1"}},
-            self.biru: {NOV: {"P02": "999", "F04": "999"}, DEC: {"P02": "100", "F04": "500"}},
-            self.chengguan: {DEC: {"P02": "7", "F04": "70"}},
-        }
-        self.pending = {(self.biru, NOV)}
-        indicators = {code: IndicatorFactory(code=code) for code in ("P02", "F04", "E04")}
-        for team, months in self.values.items():
-            for month, values in months.items():
-                if (team, month) in self.pending:
-                    report = MonthlyReportFactory(team=team, month=month, submitted=True)
-                else:
-                    report = MonthlyReportFactory(team=team, month=month, approved=True)
-                ReportValue.objects.bulk_create(
-                    ReportValue(report=report, indicator=indicators[code], value=Decimal(value))
-                    for code, value in values.items()
-                )
-        self.rebuild()
-
-    def rebuild(self) -> None:
-        rebuild_batch(self.batch9)
-        rebuild_batch(self.batch10)
-        completeness_rebuild()
-
-    def expected(self, code: str, *, prefix: str, months: list[datetime.date], batch=None, unit=None) -> Decimal:
-        """The figure computed here from the values written: sum indicators add up, F04 takes each team's latest."""
-        total = Decimal(0)
-        for team, by_month in self.values.items():
-            if (
-                not team.village_id.startswith(prefix)
-                or (batch and team.batch != batch)
-                or (unit and team.unit != unit)
-            ):
-                continue
-            approved = [
-                (month, Decimal(values[code]))
-                for month, values in sorted(by_month.items())
-                if month in months and code in values and (team, month) not in self.pending
-            ]
-            if not approved:
-                continue
-            total += approved[-1][1] if code == "F04" else sum(value for _, value in approved)
-        return total
-
-    def report_count(self, *, prefix: str, months: list[datetime.date], batch=None) -> tuple[int, int]:
-        teams, reports = set(), 0
-        for team, by_month in self.values.items():
-            if not team.village_id.startswith(prefix) or (batch and team.batch != batch):
-                continue
-            for month in by_month:
-                if month in months and (team, month) not in self.pending:
-                    reports += 1
-                    teams.add(team)
-        return reports, len(teams)
-
-
-H2_2025 = [datetime.date(2025, month, 1) for month in range(7, 13)]
-
-
-@pytest.fixture
-def story(batch, nanga_team, doilungdeqen) -> Story:
-    return Story(batch=batch, nanga_team=nanga_team, doilungdeqen=doilungdeqen)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from there; she logs in from home (10.54.2.20); her colleague the region admin s
 import datetime
 import io
 import logging
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -28,8 +29,9 @@ START = datetime.datetime(2026, 3, 10, 2, 0, tzinfo=datetime.UTC)
 WRONG_PASSWORD = "not-her-password-42"
 
 
-def log_in(client, username, password=TEST_PASSWORD, *, ip=OFFICE, **extra):
-    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip, **extra)
+def log_in(client, username, password=TEST_PASSWORD, *, ip=OFFICE, next_url=None, **extra):
+    data = {"username": username, "password": password} | ({"next": next_url} if next_url is not None else {})
+    return client.post(reverse("login"), data, REMOTE_ADDR=ip, **extra)
 
 
 def auth_messages(caplog) -> list[str]:
@@ -235,6 +237,36 @@ def test_it_lets_a_signed_in_user_past_the_login_page(client, county_admin):
 # Sessions ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/", "http://evil.example/teams/", "https:evil.example", r"/\evil.example"],
+)
+def test_it_never_sends_a_user_to_another_site_after_login(client, county_admin, target):
+    """No open redirect (issue 8, item 7): `next` naming another site, in the address or in the form, lands on
+    our home page."""
+    from_address = client.post(
+        f"{reverse('login')}?{urlencode({'next': target})}",
+        {"username": "doilungdeqen-admin", "password": TEST_PASSWORD},
+    )
+    client.logout()
+    from_form = log_in(client, "doilungdeqen-admin", next_url=target)
+
+    for response in (from_address, from_form):
+        assert response.status_code == 302
+        assert response["Location"] == reverse("home")
+    assert "evil.example" not in client.get(reverse("home"), follow=True).content.decode()
+
+
+def test_it_follows_next_within_the_site_after_login(client, county_admin):
+    response = client.post(
+        f"{reverse('login')}?next={reverse('password_change')}",
+        {"username": "doilungdeqen-admin", "password": TEST_PASSWORD},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("password_change")
+
+
 def test_it_ends_a_session_twelve_hours_after_login_however_active_the_user_is(client, county_admin, time_machine):
     time_machine.move_to(START, tick=False)
     log_in(client, "doilungdeqen-admin")
@@ -321,6 +353,26 @@ def test_it_refuses_a_nine_character_password_in_chinese(client, county_admin):
     html = response.content.decode()
     assert "密码太短，至少需要 10 个字符。" in html
     assert "too short" not in html
+    county_admin.refresh_from_db()
+    assert county_admin.check_password(TEST_PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [("password123", "这个密码太常见了。"), ("qwertyuiop", "这个密码太常见了。"), ("2026031012", "密码只包含数字。")],
+)
+def test_it_refuses_a_common_or_numeric_only_password_in_chinese(client, county_admin, password, message):
+    client.force_login(county_admin)
+
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": TEST_PASSWORD, "new_password1": password, "new_password2": password},
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert message in html
+    assert "too common" not in html and "entirely numeric" not in html
     county_admin.refresh_from_db()
     assert county_admin.check_password(TEST_PASSWORD)
 

@@ -1,16 +1,8 @@
-"""The exports' figures, opened with openpyxl and checked cell by cell against the statistics API for the same filters.
-
-The story (pinned to 10 January 2026), as in tests/test_api_stats.py:
-- 第九批 (to October 2025): a region unit's team in 南嘎居委会 reports September and October.
-- 第十批 (from November 2025): the 堆龙德庆区统计局 team in 南嘎居委会 and a region unit's team in another township
-  of 堆龙德庆区 report November and December; a region unit's team in 比如县 reports December (its November report
-  waits unapproved) and a prefecture unit's team in 城关区 reports December only (November missing).
-
-P02 (组织召开宣讲大会) adds up over months; F04 (建档立卡贫困户) is each team's latest value in the period; E04
-(帮助群众增加现金收入) is money with cents. The auditor reads the region; the county admin of 堆龙德庆区 her county.
+"""The exports' figures, opened with openpyxl and checked cell by cell against the statistics API for the same filters,
+over the story of tests/stats_world.py (as in tests/test_api_stats.py). The auditor reads the region; the county
+admin of 堆龙德庆区 her county.
 """
 
-import datetime
 from decimal import Decimal
 from io import BytesIO
 
@@ -21,28 +13,11 @@ from rest_framework.test import APIClient
 from exports.builders import BUILDERS
 from exports.choices import ExportKind, Layout
 from exports.params import export_request_resolve
-from reports.completeness import completeness_rebuild
-from reports.models import ReportValue
-from reports.rollup import rebuild_batch
-from teams.choices import UnitLevel
-from tests.factories import (
-    BatchFactory,
-    DispatchingUnitFactory,
-    IndicatorFactory,
-    MonthlyReportFactory,
-    UserRoleFactory,
-    WorkTeamFactory,
-    make_team,
-)
+from tests.factories import BatchFactory, UserRoleFactory
+from tests.stats_world import H2_2025, january_2026, story_fixture  # noqa: F401 (fixtures)
 from zhucun.choices import Role
 
-SEP, OCT, NOV, DEC = (datetime.date(2025, month, 1) for month in (9, 10, 11, 12))
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _january_2026(time_machine):
-    time_machine.move_to(datetime.datetime(2026, 1, 10, 10, 0, tzinfo=datetime.UTC), tick=False)
 
 
 def api_get(user, path: str, **params) -> dict:
@@ -64,65 +39,6 @@ def export(user, kind: str, **data):
 
 def number(value) -> Decimal:
     return Decimal(0) if value is None else Decimal(str(value))
-
-
-class Story:
-    def __init__(self, *, batch, nanga_team, doilungdeqen):
-        self.batch10 = batch
-        self.batch9 = BatchFactory(number=9)
-        self.county_unit = nanga_team.unit
-        self.region_unit = DispatchingUnitFactory(name="自治区党委组织部", level=UnitLevel.REGION)
-        self.prefecture_unit = DispatchingUnitFactory(
-            name="拉萨市委组织部", level=UnitLevel.PREFECTURE, area=doilungdeqen.parent
-        )
-        self.nanga_old = WorkTeamFactory(batch=self.batch9, village="540103001002", unit=self.region_unit)
-        self.nanga = nanga_team
-        self.other_township = WorkTeamFactory(batch=batch, within="540103002", unit=self.region_unit)
-        self.biru = WorkTeamFactory(batch=batch, village="540622202218", unit=self.region_unit)
-        self.chengguan = make_team(batch=batch, within="540102", unit=self.prefecture_unit)
-        self.values = {
-            self.nanga_old: {SEP: {"P02": "4", "F04": "30", "E04": "100.50"}, OCT: {"P02": "6", "F04": "28"}},
-            self.nanga: {
-                NOV: {"P02": "3", "F04": "20", "E04": "1000.25"},
-                DEC: {"P02": "5", "F04": "18", "E04": "0.50"},
-            },
-            self.other_township: {NOV: {"P02": "2", "F04": "10"}, DEC: {"P02": "1"}},
-            self.biru: {NOV: {"P02": "999", "F04": "999"}, DEC: {"P02": "100", "F04": "500"}},
-            self.chengguan: {DEC: {"P02": "7", "F04": "70"}},
-        }
-        self.pending = {(self.biru, NOV)}
-        indicators = {code: IndicatorFactory(code=code) for code in ("P02", "F04", "E04")}
-        for team, months in self.values.items():
-            for month, values in months.items():
-                if (team, month) in self.pending:
-                    report = MonthlyReportFactory(team=team, month=month, submitted=True)
-                else:
-                    report = MonthlyReportFactory(team=team, month=month, approved=True)
-                ReportValue.objects.bulk_create(
-                    ReportValue(report=report, indicator=indicators[code], value=Decimal(value))
-                    for code, value in values.items()
-                )
-        rebuild_batch(self.batch9)
-        rebuild_batch(self.batch10)
-        completeness_rebuild()
-
-    def team_value(self, team, code: str, months: list[datetime.date]) -> Decimal | None:
-        approved = [
-            (month, Decimal(values[code]))
-            for month, values in sorted(self.values.get(team, {}).items())
-            if month in months and code in values and (team, month) not in self.pending
-        ]
-        if not approved:
-            return None
-        return approved[-1][1] if code == "F04" else sum(value for _, value in approved)
-
-
-H2_2025 = [datetime.date(2025, month, 1) for month in range(7, 13)]
-
-
-@pytest.fixture
-def story(batch, nanga_team, doilungdeqen) -> Story:
-    return Story(batch=batch, nanga_team=nanga_team, doilungdeqen=doilungdeqen)
 
 
 # -- the summary ------------------------------------------------------------------------------------------------------

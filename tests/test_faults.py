@@ -265,6 +265,51 @@ class Worker:
         Path(self.log.name).unlink(missing_ok=True)
 
 
+def needs_postgresql(why: str) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip(f"needs PostgreSQL: {why}")
+
+
+@contextmanager
+def own_worker(**worker_options):
+    """Our own worker (see Worker) and a second database connection to hold a lock its job will wait at (not
+    connected until used); both closed at the end whatever happens."""
+    worker = Worker(**worker_options)
+    holder = connections.create_connection("default")
+    try:
+        yield worker, holder
+    finally:
+        holder.close()
+        worker.stop()
+
+
+def send_task(broker: str, name: str, args: list, queue: str) -> None:
+    """Sent through an explicit connection: Celery prefers CELERY_BROKER_URL from the environment (the shared
+    broker) over an app's own broker setting."""
+    producer = Celery("zhucun-fault-producer", broker=broker)
+    with producer.connection_for_write(broker) as sender:
+        producer.send_task(name, args=args, queue=queue, connection=sender)
+
+
+def kill_the_job_in_the_middle(worker: Worker, *, send, held, release, finish_within: float = 60) -> None:
+    """Send the job, which stops at a lock we hold (`held()`: how many wait for it); SIGKILL the pool process
+    running it; see the message redelivered to the next pool process; `release()` the lock; wait until the job
+    succeeds."""
+    send()
+    deadline = time.monotonic() + 60
+    while not held():
+        assert time.monotonic() < deadline, f"the job never reached the lock:\n{worker.text()[-3000:]}"
+        time.sleep(0.2)
+    [child] = worker.pool_children()
+
+    os.kill(child, signal.SIGKILL)
+
+    worker.wait_for("signal 9", timeout=30)
+    worker.wait_for("received", timeout=60, count=2)  # redelivered to the next pool process
+    release()
+    worker.wait_for("succeeded", timeout=finish_within)
+
+
 def waiting_for_advisory_lock() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
@@ -275,8 +320,7 @@ def waiting_for_advisory_lock() -> int:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_it_redelivers_a_rollup_whose_worker_was_killed_and_ends_with_correct_figures(nanga_team, batch):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: the worker writes into the test database and we hold an advisory lock")
+    needs_postgresql("the worker writes into the test database and we hold an advisory lock")
     from reports.tasks import refresh_figures_for_report
 
     old = MonthlyReportFactory(team=nanga_team, month=datetime.date(2026, 1, 1), approved=True)
@@ -287,29 +331,20 @@ def test_it_redelivers_a_rollup_whose_worker_was_killed_and_ends_with_correct_fi
     assert compare_batch(batch)[1], "the new approval is not in the store yet"
 
     queue = f"zhucun-faults-{os.getpid()}"
-    worker = Worker(broker=settings.CELERY_BROKER_URL, queue=queue, name=f"zhucun-faults-{os.getpid()}")
-    holder = connections.create_connection("default")
-    try:
+    with own_worker(broker=settings.CELERY_BROKER_URL, queue=queue, name=queue) as (worker, holder):
+
+        def lock(function: str) -> None:
+            with holder.cursor() as cursor:
+                cursor.execute(f"SELECT {function}(%s, %s)", [0x5A48, batch.pk])
+
         # Hold the batch's rollup lock so the job stops in the middle, inside its transaction.
-        with holder.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [0x5A48, batch.pk])
-        refresh_figures_for_report.apply_async(args=[report.pk], queue=queue)
-        deadline = time.monotonic() + 60
-        while not waiting_for_advisory_lock():
-            assert time.monotonic() < deadline, f"the job never reached the lock:\n{worker.text()[-3000:]}"
-            time.sleep(0.2)
-        [child] = worker.pool_children()
-
-        os.kill(child, signal.SIGKILL)
-
-        worker.wait_for("signal 9", timeout=30)
-        worker.wait_for("received", timeout=60, count=2)  # redelivered to the next pool process
-        with holder.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [0x5A48, batch.pk])
-        worker.wait_for("succeeded", timeout=60)
-    finally:
-        holder.close()
-        worker.stop()
+        lock("pg_advisory_lock")
+        kill_the_job_in_the_middle(
+            worker,
+            send=lambda: refresh_figures_for_report.apply_async(args=[report.pk], queue=queue),
+            held=waiting_for_advisory_lock,
+            release=lambda: lock("pg_advisory_unlock"),
+        )
 
     assert compare_batch(batch)[1] == []
     february = Figure.objects.get(batch=batch, kind="month", period_start=FEBRUARY, area_code="540103", unit_key="")
@@ -326,8 +361,7 @@ def waiting_for_a_row_lock() -> int:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_it_finishes_an_export_whose_worker_was_killed_and_the_user_downloads_it(nanga_team, county_admin, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: the worker writes into the test database and we hold a row lock")
+    needs_postgresql("the worker writes into the test database and we hold a row lock")
     from openpyxl import load_workbook
 
     from exports.choices import ExportKind, JobStatus
@@ -345,31 +379,19 @@ def test_it_finishes_an_export_whose_worker_was_killed_and_the_user_downloads_it
         ascii_name=request.ascii_name[:120],
     )
     queue = f"zhucun-export-faults-{os.getpid()}"
-    worker = Worker(broker=settings.CELERY_BROKER_URL, queue=queue, name=queue, media_root=str(tmp_path))
-    holder = connections.create_connection("default")
-    try:
+    broker = settings.CELERY_BROKER_URL
+    with own_worker(broker=broker, queue=queue, name=queue, media_root=str(tmp_path)) as (worker, holder):
         # Hold the job's row: the job stops at its first statement (claiming the row), inside the worker.
         holder.set_autocommit(False)
         with holder.cursor() as cursor:
             cursor.execute("SELECT id FROM exports_exportjob WHERE id = %s FOR UPDATE", [job.pk])
-        producer = Celery("zhucun-fault-producer", broker=settings.CELERY_BROKER_URL)
-        with producer.connection_for_write(settings.CELERY_BROKER_URL) as sender:
-            producer.send_task("exports.tasks.run_export_job", args=[job.pk], queue=queue, connection=sender)
-        deadline = time.monotonic() + 60
-        while not waiting_for_a_row_lock():
-            assert time.monotonic() < deadline, f"the job never reached the row:\n{worker.text()[-3000:]}"
-            time.sleep(0.2)
-        [child] = worker.pool_children()
-
-        os.kill(child, signal.SIGKILL)
-
-        worker.wait_for("signal 9", timeout=30)
-        worker.wait_for("received", timeout=60, count=2)  # redelivered to the next pool process
-        holder.rollback()
-        worker.wait_for("succeeded", timeout=120)
-    finally:
-        holder.close()
-        worker.stop()
+        kill_the_job_in_the_middle(
+            worker,
+            send=lambda: send_task(broker, "exports.tasks.run_export_job", [job.pk], queue),
+            held=waiting_for_a_row_lock,
+            release=holder.rollback,
+            finish_within=120,
+        )
 
     job.refresh_from_db()
     assert (job.status, job.progress, job.error) == (JobStatus.DONE, 100, "")
@@ -385,8 +407,7 @@ def test_it_finishes_an_export_whose_worker_was_killed_and_the_user_downloads_it
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_it_finishes_jobs_after_the_broker_restarts(nanga_team, batch):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: the worker writes into the test database")
+    needs_postgresql("the worker writes into the test database")
     server = shutil.which("redis-server")
     if server is None:
         pytest.skip("no redis-server binary to start a throw-away broker (the shared one is never restarted)")
@@ -408,38 +429,27 @@ def test_it_finishes_jobs_after_the_broker_restarts(nanga_team, batch):
 
     broker = f"redis://127.0.0.1:{port}/0"
     redis = start_redis()
-    worker = None
+    queue = f"zhucun-broker-{os.getpid()}"
     try:
-        queue = f"zhucun-broker-{os.getpid()}"
-        worker = Worker(broker=broker, queue=queue, name=f"zhucun-broker-{os.getpid()}")
-        first = MonthlyReportFactory(team=nanga_team, month=datetime.date(2026, 1, 1), approved=True)
-        ReportValueFactory(report=first, indicator__code="P02", value=Decimal("2"))
-        # Sent through an explicit connection: Celery prefers CELERY_BROKER_URL from the environment (the shared
-        # broker) over an app's own broker setting.
-        producer = Celery("zhucun-fault-producer", broker=broker)
+        with own_worker(broker=broker, queue=queue, name=queue) as (worker, _):
+            first = MonthlyReportFactory(team=nanga_team, month=datetime.date(2026, 1, 1), approved=True)
+            ReportValueFactory(report=first, indicator__code="P02", value=Decimal("2"))
+            send_task(broker, TASK, [first.pk], queue)
+            worker.wait_for("succeeded", timeout=60)
 
-        def send(report_id: int) -> None:
-            with producer.connection_for_write(broker) as sender:
-                producer.send_task(TASK, args=[report_id], queue=queue, connection=sender)
+            redis.terminate()  # the broker goes away ...
+            redis.wait(timeout=20)
+            worker.wait_for("Connection to broker lost", timeout=30)
+            time.sleep(2)
+            redis = start_redis()  # ... and comes back, empty (it keeps nothing on disk, like the shared one)
+            worker.wait_for("Connected to", timeout=60, count=2)
 
-        send(first.pk)
-        worker.wait_for("succeeded", timeout=60)
-
-        redis.terminate()  # the broker goes away ...
-        redis.wait(timeout=20)
-        worker.wait_for("Connection to broker lost", timeout=30)
-        time.sleep(2)
-        redis = start_redis()  # ... and comes back, empty (it keeps nothing on disk, like the shared one)
-        worker.wait_for("Connected to", timeout=60, count=2)
-
-        second = MonthlyReportFactory(team=nanga_team, month=FEBRUARY, approved=True)
-        ReportValue.objects.create(report=second, indicator=first.values.get().indicator, value=Decimal("5"))
-        send(second.pk)
-        worker.wait_for("succeeded", timeout=60, count=2)
-        assert worker.process.poll() is None, "the worker survived the broker's restart"
+            second = MonthlyReportFactory(team=nanga_team, month=FEBRUARY, approved=True)
+            ReportValue.objects.create(report=second, indicator=first.values.get().indicator, value=Decimal("5"))
+            send_task(broker, TASK, [second.pk], queue)
+            worker.wait_for("succeeded", timeout=60, count=2)
+            assert worker.process.poll() is None, "the worker survived the broker's restart"
     finally:
-        if worker is not None:
-            worker.stop()
         redis.terminate()
         redis.wait(timeout=20)
         shutil.rmtree(directory, ignore_errors=True)

@@ -10,6 +10,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from zhucun.env import env_bool, env_int, env_list, env_str
+from zhucun.logging_filters import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -258,31 +259,14 @@ LOG_LEVEL = env_str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env_str("LOG_FORMAT", default="plain" if DEBUG else "json")
 if LOG_FORMAT not in {"json", "plain"}:
     raise ImproperlyConfigured(f"Environment variable LOG_FORMAT={LOG_FORMAT!r} must be json or plain.")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    # Logs never carry resident ID numbers or mobile numbers (PIPL): masked before any handler writes.
-    "filters": {"mask_personal_data": {"()": "zhucun.logging_filters.MaskPersonalDataFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "zhucun.logging_filters.JsonFormatter"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": LOG_FORMAT,
-            "filters": ["mask_personal_data"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        # Login attempts are always logged, even with LOG_LEVEL=WARNING.
-        "zhucun.auth": {"level": "INFO"},
-        # runserver's request lines carry query strings (a cadre search ?q= can be an ID number): mask them too.
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-}
+LOGGING = logging_config(
+    LOG_FORMAT,
+    root_level=LOG_LEVEL,
+    # Login attempts are always logged, even with LOG_LEVEL=WARNING.
+    levels={"zhucun.auth": "INFO"},
+    # runserver's request lines carry query strings (a cadre search ?q= can be an ID number): mask them too.
+    console_loggers=("django.server",),
+)
 
 # Static files: whitenoise serves them; in DEBUG it reads from the finders so no collectstatic is needed.
 WHITENOISE_USE_FINDERS = DEBUG

@@ -5,6 +5,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from exports.models import ExportJob, RosterImport
+from reports.api.stats import CompletenessParamsSerializer, CutParamsSerializer
 
 
 class ExportJobSerializer(serializers.ModelSerializer):
@@ -47,43 +48,33 @@ class ExportJobSerializer(serializers.ModelSerializer):
         return reverse("api:export-job-download", args=[job.pk])
 
 
+def _stats_param(name: str, help_text: str, source: type[serializers.Serializer] = CutParamsSerializer):
+    """The statistics API's query parameter `name`, with the same checks and Chinese errors, documented for exports."""
+    field = source._declared_fields[name]
+    return type(field)(*field._args, **{**field._kwargs, "help_text": help_text})
+
+
 class ExportStartSerializer(serializers.Serializer):
     """What to export. Every parameter is optional: the defaults are the user's own area, the latest half-year with
     figures, all batches and all units. Each export reads only the parameters it uses."""
 
-    # Strings, checked by exports.params (Chinese errors by field): as choice fields they would collide with the
+    # Area, months, batch and unit are checked as by the statistics API (its serializers' fields). The rest are
+    # strings, checked by exports.params (Chinese errors by field): as choice fields they would collide with the
     # API's other "kind" and unit-level enums in the schema.
+
     kind = serializers.CharField(
         help_text="summary 汇总表、team_detail 工作队明细、roster 干部花名册、completeness 报送完成情况",
     )
-    area = serializers.RegexField(
-        r"^\d{2}(\d{2}(\d{2}(\d{3}(\d{3})?)?)?)?$",
-        required=False,
-        allow_blank=True,
-        help_text="地区代码（2/4/6/9/12位），须在本人范围内",
-        error_messages={"invalid": "地区代码应为2、4、6、9或12位数字。"},
-    )
+    area = _stats_param("area", "地区代码（2/4/6/9/12位），须在本人范围内")
     period_kind = serializers.CharField(
         required=False,
         allow_blank=True,
         help_text="周期类型 month、quarter、half（默认）、year、btd（汇总表、工作队明细）",
     )
-    period = serializers.RegexField(
-        r"^\d{4}-\d{2}$",
-        required=False,
-        allow_blank=True,
-        help_text="周期内任一月份 YYYY-MM（汇总表、工作队明细）",
-        error_messages={"invalid": "请按“年-月”填写月份，例如 2026-06。"},
-    )
-    month = serializers.RegexField(
-        r"^\d{4}-\d{2}$",
-        required=False,
-        allow_blank=True,
-        help_text="月份 YYYY-MM（报送完成情况）",
-        error_messages={"invalid": "请按“年-月”填写月份，例如 2026-06。"},
-    )
-    batch = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text="批次 id；不填为全部批次")
-    unit = serializers.IntegerField(required=False, allow_null=True, min_value=1, help_text="派驻单位 id")
+    period = _stats_param("period", "周期内任一月份 YYYY-MM（汇总表、工作队明细）")
+    month = _stats_param("month", "月份 YYYY-MM（报送完成情况）", CompletenessParamsSerializer)
+    batch = _stats_param("batch", "批次 id；不填为全部批次")
+    unit = _stats_param("unit", "派驻单位 id")
     unit_level = serializers.CharField(
         required=False,
         allow_blank=True,
