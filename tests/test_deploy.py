@@ -96,6 +96,16 @@ def test_it_allows_plain_http_on_loopback_for_make_serve(tmp_path):
     assert checked.returncode == 0, checked.stderr
 
 
+def test_it_requires_two_factor_sign_in_in_production_unless_switched_off(tmp_path):
+    show = ("shell", "-c", "from django.conf import settings; print('2FA', settings.ZHUCUN_REQUIRE_2FA)")
+
+    production = manage(*show, env=production_env(tmp_path))
+    switched_off = manage(*show, env=production_env(tmp_path, ZHUCUN_REQUIRE_2FA="0"))
+
+    assert "2FA True" in production.stdout, production.stderr
+    assert "2FA False" in switched_off.stdout, switched_off.stderr
+
+
 # What a browser and a log collector see from the production process --------------------------------------------
 
 PROBE = textwrap.dedent(

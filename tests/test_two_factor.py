@@ -171,6 +171,28 @@ def test_it_lets_an_unverified_admin_reach_no_page_and_no_api(client, county_adm
 
 
 @required
+def test_it_holds_every_url_of_the_site_until_the_code_is_given(client, county_admin):
+    """Every URL pattern (as tests/test_auth.py enumerates them), with a session that passed only the password."""
+    from tests.test_auth import _sample_paths
+
+    enrolled(county_admin)
+    log_in(client, "doilungdeqen-admin")
+    open_names = {"login", "logout", "two_factor_verify", "two_factor_enrol", "healthz", "api:token"}
+    checked = 0
+    for name, path in _sample_paths():
+        if name in open_names or path.startswith(("/static/", "/media/")):
+            continue
+        response = client.get(path)
+        if path.startswith("/api/") and name != "api-docs":
+            assert response.status_code == 403, (path, response.status_code)
+        else:
+            assert response.status_code == 302, (path, response.status_code)
+            assert response["Location"].startswith(reverse("two_factor_verify")), (path, response["Location"])
+        checked += 1
+    assert checked > 150
+
+
+@required
 def test_it_lets_an_admin_without_an_authenticator_reach_nothing_but_enrolment(client, county_admin):
     log_in(client, "doilungdeqen-admin")
 
