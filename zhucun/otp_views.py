@@ -127,14 +127,15 @@ def enrol(request):
     device = two_factor.start_enrolment(user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        codes = two_factor.confirm_enrolment(request, device, form.cleaned_data["code"])
+        wait = two_factor.throttled_seconds(user, device)
+        codes = None if wait else two_factor.confirm_enrolment(request, device, form.cleaned_data["code"])
         if codes is not None:
             return render(
                 request,
                 "registration/two_factor_codes.html",
                 {"codes": codes, "onward": _onward(next_url), "enrolled": True},
             )
-        form.add_error("code", WRONG_ENROL_CODE)
+        form.add_error("code", f"尝试过于频繁，请 {wait} 秒后再试。" if wait else WRONG_ENROL_CODE)
     context = {
         "form": form,
         "next": next_url,

@@ -147,16 +147,21 @@ def normalize(code: str) -> str:
     return "".join(code.split()).replace("-", "").lower()
 
 
-def throttled_seconds(user) -> int:
-    """Seconds before django-otp lets this user's authenticator try again after failures (0: now)."""
+def confirmed_devices(user) -> list:
+    return [*TOTPDevice.objects.filter(user=user, confirmed=True), *StaticDevice.objects.filter(user=user)]
+
+
+def throttled_seconds(user, *devices) -> int:
+    """Seconds before django-otp lets these devices (default: the user's confirmed ones) try a code again after
+    failures (1, 2, 4 ... seconds); 0: now."""
     from django.utils import timezone
 
     waits = []
-    for device in [*TOTPDevice.objects.filter(user=user, confirmed=True), *StaticDevice.objects.filter(user=user)]:
+    for device in devices or confirmed_devices(user):
         allowed, data = device.verify_is_allowed()
         if not allowed and data and data.get("locked_until"):
             waits.append((data["locked_until"] - timezone.now()).total_seconds())
-    return max(0, int(max(waits, default=0)) + 1) if waits else 0
+    return int(max(waits)) + 1 if waits else 0
 
 
 def check_code(user, code: str):
