@@ -280,10 +280,12 @@ def test_it_signs_an_enrolled_admin_in_with_a_code(client, county_admin, auth_lo
     assert "双因素验证" in page.content.decode()
     assert 'name="next" value="/teams/"' in page.content.decode()
 
+    before = client.session.session_key
     second = verify(client, code_for(device), next="/teams/")
 
     assert second.status_code == 302
     assert second["Location"] == "/teams/"
+    assert client.session.session_key != before  # a new session key for the verified session
     assert client.get("/teams/").status_code == 200
     messages = auth_messages(auth_log)
     assert any("login succeeded" in m and "doilungdeqen-admin" in m for m in messages)
@@ -543,3 +545,31 @@ def test_the_token_api_asks_a_team_leader_for_nothing(client, nanga_leader):
 
     assert response.status_code == 200
     assert "token" in response.json()
+
+
+@required
+def test_it_refuses_an_old_token_of_an_admin_who_has_not_enrolled(client, auditor, county_admin):
+    """A token made while the setting was off is no way around the second factor."""
+    old = Token.objects.create(user=auditor)
+
+    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {old.key}")
+
+    assert response.status_code == 403
+    assert "绑定验证器" in response.json()["detail"]
+    admin_token = Token.objects.create(user=county_admin)
+    enrolled(county_admin)
+    assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {admin_token.key}").status_code == 200
+
+
+@required
+def test_enrolling_revokes_the_token_made_without_a_code(client, county_admin):
+    old = Token.objects.create(user=county_admin)
+    log_in(client, "doilungdeqen-admin")
+    client.get(reverse("two_factor_enrol"))
+    device = TOTPDevice.objects.get(user=county_admin)
+
+    client.post(reverse("two_factor_enrol"), {"code": code_for(device)})
+
+    assert not Token.objects.filter(key=old.key).exists()
+    script = type(client)()  # no session: the token alone
+    assert script.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {old.key}").status_code in (401, 403)

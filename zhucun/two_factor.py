@@ -11,7 +11,10 @@ Decisions (README, "Accounts"):
   a confirmed authenticator, they are asked for a code at every sign-in like the required roles.
 - The second step follows the password step in the same session: Django's login happens first (so django-axes and
   the login log work as before), and until the session is verified (`otp_login`) every page redirects to the code
-  page and every API request answers 403. The API token is handed out only with a code (zhucun/api_views.py).
+  page and every API request answers 403. The API token is handed out only with a code (zhucun/api_views.py);
+  enrolling and a reset delete the user's token, and an older token of a required user without an authenticator is
+  refused until they enrol.
+- Passing the second step gives the session a new key (as the password step did).
 - A wrong code counts as a failed login for django-axes (same username and address, same limit), on top of
   django-otp's own throttling (1, 2, 4 ... seconds between tries on a device after failures). When the limit is
   reached the session ends and the lock-out page is shown.
@@ -36,6 +39,7 @@ from django.urls import reverse
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import Token
 
 from zhucun.choices import Role
 from zhucun.signals import client_ip
@@ -131,12 +135,27 @@ class TwoFactorMiddleware:
         match = request.resolver_match
         if match is not None and match.view_name in OPEN_URL_NAMES:
             return None
-        step = pending_step(request)
+        step = pending_step(request) or self.token_step(request)
         if step is None:
             return None
         if request.path.startswith("/api/") and (match is None or match.view_name != "api-docs"):
             return JsonResponse({"detail": API_DETAIL[step]}, status=403, json_dumps_params={"ensure_ascii": False})
         return redirect(step_url(step, request.get_full_path()))
+
+    @staticmethod
+    def token_step(request) -> str | None:
+        """An API token of a user who must have an authenticator and has none (a token made before the setting was
+        turned on): refused until they enrol. Enrolling, and a reset, delete the user's token; a new one is handed
+        out only with a code."""
+        if not enforced() or getattr(request, "user", None) is None or request.user.is_authenticated:
+            return None
+        words = request.META.get("HTTP_AUTHORIZATION", "").split()
+        if len(words) != 2 or words[0].lower() != "token":
+            return None
+        token = Token.objects.filter(key=words[1]).select_related("user").first()
+        if token is None or not is_required(token.user) or has_authenticator(token.user):
+            return None
+        return ENROL
 
 
 # -- verification ------------------------------------------------------------------------------------------
@@ -182,7 +201,9 @@ def check_code(user, code: str):
 
 
 def record_success(request, user, device) -> None:
-    """Mark the session verified and log it (which kind of device, never the code)."""
+    """Mark the session verified (under a new session key, as at any change of privilege) and log it (which kind
+    of device, never the code)."""
+    request.session.cycle_key()
     otp_login(request, device)
     kind = "recovery code" if isinstance(device, StaticDevice) else "authenticator"
     logger.info("two-factor verified (%s): username=%r ip=%s", kind, user.get_username(), client_ip(request))
@@ -224,9 +245,11 @@ def confirm_enrolment(request, device: TOTPDevice, code: str) -> list[str] | Non
     if not (code.isdigit() and len(code) == 6 and device.verify_token(code)):
         return None
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    Token.objects.filter(user=user).delete()  # a token made without a code stops working
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = make_recovery_codes(user)
+    request.session.cycle_key()
     otp_login(request, device)
     logger.info("two-factor enrolled: username=%r ip=%s", user.get_username(), client_ip(request))
     return codes
@@ -251,6 +274,7 @@ def reset(user, *, by=None, request=None) -> None:
     """Forget the user's authenticator and recovery codes (a lost phone): they enrol again at the next sign-in."""
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    Token.objects.filter(user=user).delete()
     logger.warning(
         "two-factor reset: username=%r by=%r ip=%s",
         user.get_username(),
