@@ -380,6 +380,7 @@ def main() -> None:
     out = ROOT / "benchmarks" / "out"
     out.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "DEBUG": "1", "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": str(args.workers)}
+    env["ZHUCUN_REQUIRE_2FA"] = "0"  # the admins sign in through the password form only
     env["ALLOWED_HOSTS"] = "127.0.0.1"
     server = start(
         [

@@ -274,6 +274,8 @@ def server_env(workers: int | None) -> dict[str, str]:
     env.update(
         DEBUG="0",
         ZHUCUN_PLAIN_HTTP="1",
+        # The clients sign in through the password form only (two-factor sign-in is on by default with DEBUG=0).
+        ZHUCUN_REQUIRE_2FA="0",
         ALLOWED_HOSTS="127.0.0.1",
         SECRET_KEY=secrets.token_urlsafe(50),
         DATABASE_CONN_MAX_AGE="60",

@@ -6,8 +6,10 @@ one Celery worker and exactly one Celery beat as child processes and stops them 
 every child gets SIGTERM and a graceful stop, and if any child dies the others are stopped too.
 
 Production settings (DEBUG=0, hashed static files, JSON logs) with plain http allowed on loopback only
-(ZHUCUN_PLAIN_HTTP=1). Every variable below may be set in the environment instead; README.md, "Running the
-production shape without containers", lists them.
+(ZHUCUN_PLAIN_HTTP=1), and two-factor sign-in switched off (ZHUCUN_REQUIRE_2FA=0) so the demo accounts sign in with
+their password as in `make run`; `ZHUCUN_REQUIRE_2FA=1 make serve` tries it (admins and auditors enrol at their first
+sign-in). Every variable below may be set in the environment instead; README.md, "Running the production shape
+without containers", lists them.
 """
 
 import argparse
@@ -34,6 +36,8 @@ DEFAULTS = {
     "ZHUCUN_PLAIN_HTTP": "1",
     "ALLOWED_HOSTS": "127.0.0.1,localhost,[::1]",
     "DATABASE_CONN_MAX_AGE": "60",
+    # A local demo on loopback: the demo accounts have no authenticator (production's default is on).
+    "ZHUCUN_REQUIRE_2FA": "0",
 }
 
 
@@ -222,6 +226,10 @@ def main() -> int:
     base = f"http://{options.host}:{options.port}"
     if wait_healthy(f"{base}/healthz", processes, stopping):
         say(f"驻村工作队管理系统 (production shape): {base}/  (Ctrl-C stops web, worker and beat)")
+        if env["ZHUCUN_REQUIRE_2FA"].strip().lower() in {"0", "false", "no", "off", ""}:
+            say("two-factor sign-in is off for this local demo (ZHUCUN_REQUIRE_2FA=0); production requires it")
+        else:
+            say("two-factor sign-in is on: admins and auditors bind an authenticator app at their first sign-in")
     exit_code = 0
     while not stopping:
         ended = [name for name, process in processes.items() if process.poll() is not None]

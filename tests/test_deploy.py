@@ -96,6 +96,16 @@ def test_it_allows_plain_http_on_loopback_for_make_serve(tmp_path):
     assert checked.returncode == 0, checked.stderr
 
 
+def test_it_requires_two_factor_sign_in_in_production_unless_switched_off(tmp_path):
+    show = ("shell", "-c", "from django.conf import settings; print('2FA', settings.ZHUCUN_REQUIRE_2FA)")
+
+    production = manage(*show, env=production_env(tmp_path))
+    switched_off = manage(*show, env=production_env(tmp_path, ZHUCUN_REQUIRE_2FA="0"))
+
+    assert "2FA True" in production.stdout, production.stderr
+    assert "2FA False" in switched_off.stdout, switched_off.stderr
+
+
 # What a browser and a log collector see from the production process --------------------------------------------
 
 PROBE = textwrap.dedent(
@@ -131,6 +141,18 @@ PROBE = textwrap.dedent(
         "/accounts/login/", {{"username": "nobody", "password": "wrong"}}, HTTP_HOST="{PUBLIC_HOST}"
     )
     result["rejected_login"] = response.status_code
+
+    from django.contrib.auth import get_user_model
+    get_user_model().objects.create_superuser("root", "", "Zhucun-probe-2026")
+    response = proxied.post(
+        "/accounts/login/", {{"username": "root", "password": "Zhucun-probe-2026"}}, HTTP_HOST="{PUBLIC_HOST}"
+    )
+    result["admin_login"] = [response.status_code, response.get("Location")]
+    response = proxied.get("/", HTTP_HOST="{PUBLIC_HOST}")
+    result["admin_home"] = [response.status_code, response.get("Location")]
+    response = proxied.get("/accounts/two-factor/enrol/", HTTP_HOST="{PUBLIC_HOST}")
+    result["enrol"] = [response.status_code, "<svg" in response.content.decode()]
+    result["enrol_styles"] = re.findall(r'<link rel="stylesheet" href="([^"]+)"', response.content.decode())
 
     logging.getLogger("zhucun.probe").warning("cadre %s checked", "{ID_NUMBER}", extra={{"team_id": 7}})
     print("RESULT " + json.dumps(result))
@@ -174,6 +196,13 @@ def test_it_serves_static_files_under_hashed_names_with_a_long_cache(production)
     status, cache_control = production["static"]
     assert status == 200
     assert "max-age=315360000" in cache_control and "immutable" in cache_control
+
+
+def test_it_asks_an_administrator_to_enrol_a_second_factor_in_production(production):
+    assert production["admin_login"] == [302, "/accounts/two-factor/enrol/?next=%2F"]
+    assert production["admin_home"] == [302, "/accounts/two-factor/enrol/?next=%2F"]
+    assert production["enrol"] == [200, True]
+    assert any(re.search(r"/static/css/two_factor\.[0-9a-f]{12}\.css$", href) for href in production["enrol_styles"])
 
 
 def test_it_sends_the_content_security_policy_in_production(production):

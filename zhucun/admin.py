@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from zhucun.models import PersonalDataAccess, UserRole, WorkerPing
+from zhucun.two_factor import reset_two_factor
 
 admin.site.site_header = "驻村工作队管理系统"
 admin.site.site_title = "驻村管理"
@@ -35,6 +36,7 @@ admin.site.unregister(User)
 class UserAdmin(BaseUserAdmin):
     inlines = [*BaseUserAdmin.inlines, UserRoleInline]
     list_filter = [*BaseUserAdmin.list_filter, "roles__role"]
+    actions = [reset_two_factor]
 
 
 @admin.register(PersonalDataAccess)

@@ -21,9 +21,11 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from zhucun import two_factor
 from zhucun.filters import AreaFilter
 from zhucun.models import UserRole
 from zhucun.scope import Action, scope_for
+from zhucun.signals import client_ip
 
 # -- errors -------------------------------------------------------------------------------------------------
 
@@ -113,6 +115,13 @@ class MeView(APIView):
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(label="用户名")
     password = serializers.CharField(label="密码", style={"input_type": "password"}, trim_whitespace=False)
+    otp = serializers.CharField(
+        label="动态验证码",
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        help_text="验证器中的 6 位验证码或一个恢复码；启用双因素验证的账号（管理员、审计等）必填。",
+    )
 
 
 class TokenSerializer(serializers.Serializer):
@@ -126,7 +135,8 @@ class ErrorSerializer(serializers.Serializer):
 class TokenView(APIView):
     """Exchange a username and password for an API token. Goes through `authenticate(request=...)` like the
     login page, so django-axes counts the failures and locks the username+address out, and the login signals
-    log every attempt."""
+    log every attempt. A user who owes a second factor (zhucun/two_factor.py) must send `otp` too: the token is
+    never a way around it; a wrong code counts as a failed login."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -135,7 +145,7 @@ class TokenView(APIView):
         request=TokenRequestSerializer,
         responses={
             200: TokenSerializer,
-            400: OpenApiResponse(description="用户名或密码错误"),
+            400: OpenApiResponse(description="用户名或密码错误，或缺少、输错动态验证码（otp）"),
             429: OpenApiResponse(ErrorSerializer, description="失败次数过多，暂时锁定"),
         },
         summary="用用户名和密码换取令牌",
@@ -159,9 +169,40 @@ class TokenView(APIView):
             )
         if user is None:
             raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: ["用户名或密码错误。"]})
+        device = self.second_factor(django_request, user, form.validated_data.get("otp", ""))
+        if getattr(django_request, "axes_locked_out", False):
+            django_request.axes_locked_out = False
+            return Response(
+                {"detail": "登录失败次数过多，该账号已被暂时锁定，请稍后再试。"},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
         user_logged_in.send(sender=type(user), request=django_request, user=user)
+        if device is not None:
+            two_factor.logger.info(
+                "two-factor verified (api token): username=%r ip=%s", user.get_username(), client_ip(django_request)
+            )
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
+
+    @staticmethod
+    def second_factor(django_request, user, code: str):
+        """None when the user owes no second factor; else the device that accepted `code`, or a 400 on `otp`
+        (a wrong code is also a failed login for django-axes: the caller answers 429 when that locked it)."""
+        if not two_factor.enforced() or not (two_factor.has_authenticator(user) or two_factor.is_required(user)):
+            return None
+        if not two_factor.has_authenticator(user):
+            raise ValidationError({"otp": ["该账号须先在网页上绑定验证器（双因素验证），然后才能获取令牌。"]})
+        if not code.strip():
+            raise ValidationError({"otp": ["请填写验证器中的 6 位动态验证码。"]})
+        wait = two_factor.throttled_seconds(user)
+        if wait:
+            raise ValidationError({"otp": [f"尝试过于频繁，请 {wait} 秒后再试。"]})
+        device = two_factor.check_code(user, code)
+        if device is None:
+            if two_factor.record_failure(django_request, user):
+                return None
+            raise ValidationError({"otp": ["动态验证码不正确。"]})
+        return device
 
 
 # -- schema and docs ----------------------------------------------------------------------------------------

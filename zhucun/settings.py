@@ -89,6 +89,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "axes",
     "csp",
+    # TOTP two-factor sign-in (zhucun/two_factor.py): authenticator apps, and one-time recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "zhucun.apps.ZhucunConfig",
     "villages",
     "teams",
@@ -108,6 +112,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "zhucun.middleware.AbsoluteSessionLifetimeMiddleware",
+    # request.user.is_verified(): the session passed the second factor; then the gate that asks for it.
+    "django_otp.middleware.OTPMiddleware",
+    "zhucun.two_factor.TwoFactorMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout response.
     "axes.middleware.AxesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -172,6 +179,17 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# A wrong two-factor code counts as a failed login too (zhucun/two_factor.py); axes keeps the POST data of failures:
+# never the codes.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "otp"]
+
+# Two-factor sign-in (TOTP, django-otp; 等保2.0 level 3): required of region, prefecture and county admins, auditors
+# and staff (the Django admin) whenever ZHUCUN_REQUIRE_2FA is on, which it is by default in production (DEBUG=0) and
+# is not in the local demo (DEBUG=1). Off, nobody is asked for a second factor. Others may enrol of their own accord.
+ZHUCUN_REQUIRE_2FA = env_bool("ZHUCUN_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = "驻村工作队管理系统"
+# The Django admin lists devices (to reset one) but never shows their secret keys or recovery codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,17 +1,13 @@
-"""Site-wide pages: login, logout, password change, the home page per role."""
+"""Site-wide pages: login (with its two-factor step), logout, password change, the home page per role."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from zhucun import site_views
+from zhucun import otp_views, site_views
 
 urlpatterns = [
     path("", site_views.home, name="home"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", otp_views.LoginView.as_view(), name="login"),
     # Logout is POST only (Django 5): a link or an image tag cannot sign somebody out.
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
@@ -20,4 +16,9 @@ urlpatterns = [
         name="password_change",
     ),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    # Two-factor sign-in (zhucun/two_factor.py).
+    path("accounts/two-factor/", otp_views.account, name="two_factor"),
+    path("accounts/two-factor/verify/", otp_views.verify, name="two_factor_verify"),
+    path("accounts/two-factor/enrol/", otp_views.enrol, name="two_factor_enrol"),
+    path("accounts/two-factor/recovery-codes/", otp_views.recovery_codes, name="two_factor_recovery_codes"),
 ]
