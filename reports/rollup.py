@@ -143,8 +143,18 @@ Q_KINDS = ("quarter", "half", "year")
 
 
 class _Pipeline:
-    def __init__(self, batch: Batch, periods: list[PeriodKey], *, prefix: str | None, levels: tuple[int, ...]):
-        self.batch, self.periods, self.prefix = batch, periods, prefix
+    def __init__(
+        self,
+        batch: Batch,
+        periods: list[PeriodKey],
+        *,
+        prefix: str | None,
+        levels: tuple[int, ...],
+        unit_level: str | None = None,
+    ):
+        """`unit_level`: the unit cuts (units and unit levels) of this level of unit only (a refresh needs one unit
+        and its level; the others under the prefix are left out of the unit grouping)."""
+        self.batch, self.periods, self.prefix, self.unit_level = batch, periods, prefix, unit_level
         # Chaining needs every period a calendar period nests: only when computing all of the batch's.
         self.chained = set(periods) >= set(batch_periods(batch))
         self.all_lengths = tuple(sorted((length for length in levels if length in AREA_LENGTHS), reverse=True))
@@ -249,19 +259,22 @@ class _Pipeline:
         if "u" in self.groupings:
             unit_columns = ", ".join(f"ar.a{length}" for length in self.level_lengths)
             plain = ", ".join(f"a{length}" for length in self.level_lengths)
+            of_level = "WHERE t.unit_level = %s" if self.unit_level else ""
             self._create(
                 cursor,
                 "zr_group_u",
                 f"""SELECT DENSE_RANK() OVER (ORDER BY a{UNIT_LENGTH}, unit_id) AS g, {plain}, unit_id,
                            DENSE_RANK() OVER (ORDER BY unit_level) AS lv, unit_level
-                    FROM (SELECT DISTINCT {unit_columns}, t.unit_id, t.unit_level FROM {joins}) d""",
+                    FROM (SELECT DISTINCT {unit_columns}, t.unit_id, t.unit_level FROM {joins} {of_level}) d""",
+                [self.unit_level] if self.unit_level else None,
             )
             self._create(cursor, "zr_level", "SELECT DISTINCT lv, unit_level FROM zr_group_u")
+            # gu is NULL for the teams left out of the unit grouping (`unit_level`).
             self._create(
                 cursor,
                 "zr_team_g",
                 f"""SELECT t.team_id, ar.a{self.first} AS gt, gu.g AS gu FROM {joins}
-                    JOIN zr_group_u gu ON gu.a{UNIT_LENGTH} = ar.a{UNIT_LENGTH} AND gu.unit_id = t.unit_id""",
+                    LEFT JOIN zr_group_u gu ON gu.a{UNIT_LENGTH} = ar.a{UNIT_LENGTH} AND gu.unit_id = t.unit_id""",
             )
         else:
             self._create(cursor, "zr_team_g", f"SELECT t.team_id, ar.a{self.first} AS gt, 0 AS gu FROM {joins}")
@@ -321,6 +334,8 @@ class _Pipeline:
         """zr_gm_<grouping>: "sum" indicators per group and month, grouped by their natural key (the township, or
         the county and unit) straight from the values, then numbered."""
         values, params = self._values("sum")
+        if grouping == "u" and self.unit_level:
+            values += " AND t.unit_id IN (SELECT unit_id FROM zr_group_u)"
         if grouping == "t":
             parts, mapping = [f"SUBSTR(t.village_id, 1, {self.first})"], "JOIN zr_area ar ON ar.area = x.k1"
             group = f"ar.a{self.first}"
@@ -387,7 +402,7 @@ class _Pipeline:
             cursor,
             target,
             f"""SELECT pid, kind, g{grouping}, ind, {_bigint("SUM(value)")}, {_bigint("COUNT(*)")}, MIN(month)
-                FROM zr_lt GROUP BY pid, kind, g{grouping}, ind""",
+                FROM zr_lt WHERE g{grouping} IS NOT NULL GROUP BY pid, kind, g{grouping}, ind""",
         )
         self._analyze(cursor, target)
 
@@ -399,6 +414,7 @@ class _Pipeline:
                        {_bigint("SUM(CASE WHEN r.next_month IS NULL OR r.next_month > p.p_end THEN 1 ELSE 0 END)")}
                        AS teams
                 FROM zr_rep r JOIN zr_period p ON p.month = r.month
+                WHERE r.g{grouping} IS NOT NULL
                 GROUP BY p.pid, r.g{grouping}""",
         )
 
@@ -537,11 +553,12 @@ def fresh_rows(
     periods: list[PeriodKey] | None = None,
     prefix: str | None = None,
     levels: tuple[int, ...] = STORED_LEVELS,
+    unit_level: str | None = None,
 ) -> Iterator[tuple]:
     """The figures as they should be now, of the batch's periods (default all): (kind, start, end, area_code,
     area_level, unit_key, data, report_count, team_count), computed from the approved reports (of the teams
-    under `prefix`)."""
-    pipeline = _Pipeline(batch, periods or batch_periods(batch), prefix=prefix, levels=levels)
+    under `prefix`); `unit_level`: the unit cuts of units of that level only."""
+    pipeline = _Pipeline(batch, periods or batch_periods(batch), prefix=prefix, levels=levels, unit_level=unit_level)
     rows = []
     with transaction.atomic(), connection.cursor() as cursor:
         try:
@@ -669,7 +686,7 @@ def refresh_for_report(report: MonthlyReport) -> int:
     rows = [
         _figure(batch, by_end[(kind, end)], area, unit_key, data, reports, teams, now)
         for kind, _, end, area, _, unit_key, data, reports, teams in fresh_rows(
-            batch=batch, periods=periods, prefix=village[:6], levels=(9, 6)
+            batch=batch, periods=periods, prefix=village[:6], levels=(9, 6), unit_level=team.unit.level
         )
         if (kind, end) in by_end and (area, unit_key) in below
     ]
