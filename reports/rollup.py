@@ -34,7 +34,7 @@ from django.utils import timezone
 from reports.choices import ReportStatus
 from reports.models import Figure, MonthlyReport, ReportValue
 from reports.periods import add_months, half_year_period, month_start, quarter_period, year_period
-from teams.models import Batch, WorkTeam
+from teams.models import Batch, DispatchingUnit, WorkTeam
 
 AREA_LENGTHS = (2, 4, 6, 9, 12)
 UNIT_CUT_MAX_LENGTH = 6  # unit and unit-level cuts exist for region, prefecture and county
@@ -150,11 +150,11 @@ class _Pipeline:
         *,
         prefix: str | None,
         levels: tuple[int, ...],
-        unit_level: str | None = None,
+        only: tuple[str, int] | None = None,
     ):
-        """`unit_level`: the unit cuts (units and unit levels) of this level of unit only (a refresh needs one unit
-        and its level; the others under the prefix are left out of the unit grouping)."""
-        self.batch, self.periods, self.prefix, self.unit_level = batch, periods, prefix, unit_level
+        """`only` = (code, unit id): of the teams under the prefix, only those under the code or of the unit (a
+        refresh recomputes one township and one unit per county; the other rows come out partial)."""
+        self.batch, self.periods, self.prefix, self.only = batch, periods, prefix, only
         # Chaining needs every period a calendar period nests: only when computing all of the batch's.
         self.chained = set(periods) >= set(batch_periods(batch))
         self.all_lengths = tuple(sorted((length for length in levels if length in AREA_LENGTHS), reverse=True))
@@ -259,22 +259,19 @@ class _Pipeline:
         if "u" in self.groupings:
             unit_columns = ", ".join(f"ar.a{length}" for length in self.level_lengths)
             plain = ", ".join(f"a{length}" for length in self.level_lengths)
-            of_level = "WHERE t.unit_level = %s" if self.unit_level else ""
             self._create(
                 cursor,
                 "zr_group_u",
                 f"""SELECT DENSE_RANK() OVER (ORDER BY a{UNIT_LENGTH}, unit_id) AS g, {plain}, unit_id,
                            DENSE_RANK() OVER (ORDER BY unit_level) AS lv, unit_level
-                    FROM (SELECT DISTINCT {unit_columns}, t.unit_id, t.unit_level FROM {joins} {of_level}) d""",
-                [self.unit_level] if self.unit_level else None,
+                    FROM (SELECT DISTINCT {unit_columns}, t.unit_id, t.unit_level FROM {joins}) d""",
             )
             self._create(cursor, "zr_level", "SELECT DISTINCT lv, unit_level FROM zr_group_u")
-            # gu is NULL for the teams left out of the unit grouping (`unit_level`).
             self._create(
                 cursor,
                 "zr_team_g",
                 f"""SELECT t.team_id, ar.a{self.first} AS gt, gu.g AS gu FROM {joins}
-                    LEFT JOIN zr_group_u gu ON gu.a{UNIT_LENGTH} = ar.a{UNIT_LENGTH} AND gu.unit_id = t.unit_id""",
+                    JOIN zr_group_u gu ON gu.a{UNIT_LENGTH} = ar.a{UNIT_LENGTH} AND gu.unit_id = t.unit_id""",
             )
         else:
             self._create(cursor, "zr_team_g", f"SELECT t.team_id, ar.a{self.first} AS gt, 0 AS gu FROM {joins}")
@@ -307,7 +304,13 @@ class _Pipeline:
         collation, unlike LIKE)."""
         if not self.prefix:
             return "", []
-        return "AND t.village_id >= %s AND t.village_id <= %s", [self.prefix.ljust(12, "0"), self.prefix.ljust(12, "9")]
+        sql = "AND t.village_id >= %s AND t.village_id <= %s"
+        params = [self.prefix.ljust(12, "0"), self.prefix.ljust(12, "9")]
+        if self.only:
+            code, unit_id = self.only
+            sql += " AND ((t.village_id >= %s AND t.village_id <= %s) OR t.unit_id = %s)"
+            params += [code.ljust(12, "0"), code.ljust(12, "9"), unit_id]
+        return sql, params
 
     def _latest(self, cursor) -> None:
         """zr_lt: each team's "latest" values in each period they count in: when the team's next approved value
@@ -334,8 +337,6 @@ class _Pipeline:
         """zr_gm_<grouping>: "sum" indicators per group and month, grouped by their natural key (the township, or
         the county and unit) straight from the values, then numbered."""
         values, params = self._values("sum")
-        if grouping == "u" and self.unit_level:
-            values += " AND t.unit_id IN (SELECT unit_id FROM zr_group_u)"
         if grouping == "t":
             parts, mapping = [f"SUBSTR(t.village_id, 1, {self.first})"], "JOIN zr_area ar ON ar.area = x.k1"
             group = f"ar.a{self.first}"
@@ -402,7 +403,7 @@ class _Pipeline:
             cursor,
             target,
             f"""SELECT pid, kind, g{grouping}, ind, {_bigint("SUM(value)")}, {_bigint("COUNT(*)")}, MIN(month)
-                FROM zr_lt WHERE g{grouping} IS NOT NULL GROUP BY pid, kind, g{grouping}, ind""",
+                FROM zr_lt GROUP BY pid, kind, g{grouping}, ind""",
         )
         self._analyze(cursor, target)
 
@@ -414,7 +415,6 @@ class _Pipeline:
                        {_bigint("SUM(CASE WHEN r.next_month IS NULL OR r.next_month > p.p_end THEN 1 ELSE 0 END)")}
                        AS teams
                 FROM zr_rep r JOIN zr_period p ON p.month = r.month
-                WHERE r.g{grouping} IS NOT NULL
                 GROUP BY p.pid, r.g{grouping}""",
         )
 
@@ -553,12 +553,12 @@ def fresh_rows(
     periods: list[PeriodKey] | None = None,
     prefix: str | None = None,
     levels: tuple[int, ...] = STORED_LEVELS,
-    unit_level: str | None = None,
+    only: tuple[str, int] | None = None,
 ) -> Iterator[tuple]:
     """The figures as they should be now, of the batch's periods (default all): (kind, start, end, area_code,
     area_level, unit_key, data, report_count, team_count), computed from the approved reports (of the teams
-    under `prefix`); `unit_level`: the unit cuts of units of that level only."""
-    pipeline = _Pipeline(batch, periods or batch_periods(batch), prefix=prefix, levels=levels, unit_level=unit_level)
+    under `prefix`; `only`: see `_Pipeline`)."""
+    pipeline = _Pipeline(batch, periods or batch_periods(batch), prefix=prefix, levels=levels, only=only)
     rows = []
     with transaction.atomic(), connection.cursor() as cursor:
         try:
@@ -669,48 +669,87 @@ def _delete_rows(batch: Batch, periods: list[PeriodKey], areas: list[str], unit_
         rows.delete()
 
 
+def _children_sums(
+    batch: Batch,
+    by_end: dict[tuple, PeriodKey],
+    parent: str,
+    child_length: int,
+    unit_keys: list[str],
+    now,
+    *,
+    unit_key_of: Callable[[str], str | None] | None = None,
+) -> list[Figure]:
+    """The rows of `parent` summed from its children's stored rows (of `child_length`) in these periods, one per
+    period and unit key; `unit_key_of` maps a child's unit key to the parent's (None: not counted)."""
+    children: dict[tuple, list[Figure]] = {}
+    for row in Figure.objects.filter(
+        batch=batch,
+        area_level=child_length,
+        area_code__startswith=parent,
+        unit_key__in=unit_keys,
+        kind__in={kind for kind, _ in by_end},
+        period_end__in={end for _, end in by_end},
+    ).only("kind", "period_end", "unit_key", "data", "report_count", "team_count"):
+        key = unit_key_of(row.unit_key) if unit_key_of else row.unit_key
+        if (row.kind, row.period_end) in by_end and key is not None:
+            children.setdefault((row.kind, row.period_end, key), []).append(row)
+    return [
+        _figure(batch, by_end[(kind, end)], parent, unit_key, *_sum_rows(found), now)
+        for (kind, end, unit_key), found in children.items()
+    ]
+
+
 @transaction.atomic
 def refresh_for_report(report: MonthlyReport) -> int:
-    """Recompute every figure one report touches, in every period containing its month: the township and
-    county of its team from the source (the county's teams), then the prefecture and the region from their
-    children rows; in the all-units cut, the team's unit (stored per county) and its unit level. Recomputing
-    what is stored now, never adding deltas, makes it idempotent and order-free. Returns the rows written."""
+    """Recompute every figure one report touches, in every period containing its month. From the source: its
+    team's township (the township's teams) and its unit in the county (the unit's teams there). From the rows
+    below them, as now stored: the county (its townships) and the unit's level in the county (the county's units
+    of that level), then the prefecture and the region (their counties, prefectures; all units and the level).
+    Recomputing what is stored now, never adding deltas, makes it idempotent and order-free; the batch's lock
+    keeps two refreshes from summing each other's half-written rows. Returns the rows written."""
     team = WorkTeam.objects.select_related("batch", "unit").get(pk=report.team_id)
-    batch, village = team.batch, team.village_id
-    unit_cut, level_cut = f"u:{team.unit_id}", f"l:{team.unit.level}"
-    below = {(village[:9], ""), (village[:6], ""), (village[:6], unit_cut), (village[:6], level_cut)}
+    batch, village, level = team.batch, team.village_id, team.unit.level
+    township, county = village[:9], village[:6]
+    unit_cut, level_cut = f"u:{team.unit_id}", f"l:{level}"
     periods = periods_containing(batch, report.month)
     by_end = {(period.kind, period.end): period for period in periods}
     _lock_batch(batch)
     now = timezone.now()
+    # The pipeline reads only the township's teams and the unit's teams in the county; of what it computes, the
+    # township row and the unit row are whole (the county and level rows cover only those teams).
+    whole = {(township, ""), (county, unit_cut)}
     rows = [
         _figure(batch, by_end[(kind, end)], area, unit_key, data, reports, teams, now)
         for kind, _, end, area, _, unit_key, data, reports, teams in fresh_rows(
-            batch=batch, periods=periods, prefix=village[:6], levels=(9, 6), unit_level=team.unit.level
+            batch=batch, periods=periods, prefix=county, levels=(9, 6), only=(township, team.unit_id)
         )
-        if (kind, end) in by_end and (area, unit_key) in below
+        if (kind, end) in by_end and (area, unit_key) in whole
     ]
     # Units above county level are not stored (their counties add up when read): "u:" rows of the prefecture and
     # the region, left by an older store, go too.
-    _delete_rows(batch, periods, [village[:9], village[:6], village[:4], village[:2]], ["", unit_cut, level_cut])
+    _delete_rows(batch, periods, [township, county, village[:4], village[:2]], ["", unit_cut, level_cut])
     Figure.objects.bulk_create(rows)
     written = len(rows)
+    county_rows = _children_sums(batch, by_end, county, 9, [""], now)
+    unit_keys = set(
+        Figure.objects.filter(batch=batch, area_code=county, unit_key__startswith="u:").values_list(
+            "unit_key", flat=True
+        )
+    )
+    of_level = {
+        f"u:{pk}"
+        for pk in DispatchingUnit.objects.filter(pk__in=[int(key[2:]) for key in unit_keys], level=level).values_list(
+            "pk", flat=True
+        )
+    }
+    # The unit level in the county: the sum of the county's units of that level.
+    county_rows += _children_sums(
+        batch, by_end, county, 6, sorted(of_level), now, unit_key_of=lambda key: level_cut if key in of_level else None
+    )
+    Figure.objects.bulk_create(county_rows)
+    written += len(county_rows)
     for parent, child_length in ((village[:4], 6), (village[:2], 4)):
-        children: dict[tuple, list[Figure]] = {}
-        for row in Figure.objects.filter(
-            batch=batch,
-            area_level=child_length,
-            area_code__startswith=parent,
-            unit_key__in=["", level_cut],
-            kind__in={period.kind for period in periods},
-            period_end__in={period.end for period in periods},
-        ).only("kind", "period_end", "unit_key", "data", "report_count", "team_count"):
-            if (row.kind, row.period_end) in by_end:
-                children.setdefault((row.kind, row.period_end, row.unit_key), []).append(row)
-        rows = [
-            _figure(batch, by_end[(kind, end)], parent, unit_key, *_sum_rows(found), now)
-            for (kind, end, unit_key), found in children.items()
-        ]
+        rows = _children_sums(batch, by_end, parent, child_length, ["", level_cut], now)
         Figure.objects.bulk_create(rows)
         written += len(rows)
     return written
