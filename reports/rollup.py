@@ -15,10 +15,11 @@ from the one below; all grouping on integers (values as cents). The same SQL ser
 PostgreSQL; only the JSON functions and a few casts differ.
 
 - `rebuild_batch` replaces a batch's rows in one transaction (DELETE + INSERT … SELECT).
-- `refresh_for_report` recomputes what one report touches: the periods containing its month, its township and
-  county rows computed from the source (the county's teams), then its prefecture and the region summed from
-  their children rows. Recomputing from what is stored now, never adding deltas, makes it idempotent and
-  order-free; a per-batch advisory lock on PostgreSQL serializes concurrent writers of one batch.
+- `refresh_for_report` recomputes what one report touches, in the periods containing its month: its township
+  and its unit in the county from the source (those teams' reports only), then the county, the unit's level in
+  the county, the prefecture and the region summed from the stored rows below them. Recomputing from what is
+  stored now, never adding deltas, makes it idempotent and order-free; a per-batch advisory lock on PostgreSQL
+  serializes concurrent writers of one batch.
 - `compare_batch` recomputes a batch without writing and lists the rows that differ from the store.
 """
 
