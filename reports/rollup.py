@@ -287,14 +287,14 @@ class _Pipeline:
                 WHERE r.status = '{ReportStatus.APPROVED}' AND r.month IN (SELECT month FROM zr_period)""",
         )
 
-    def _values(self, aggregation: str) -> tuple[str, list]:
-        """FROM … WHERE over the batch's approved values of one kind of indicator, in the periods' months: regular
-        tables only, so that PostgreSQL may read them with parallel workers."""
+    def _values(self, aggregation: str, join: str = "") -> tuple[str, list]:
+        """FROM … WHERE over the batch's approved values of one kind of indicator, in the periods' months (`join`:
+        more tables to join; with none, regular tables only, which PostgreSQL may read with parallel workers)."""
         months = [month for period in self.periods for month in (period.start, period.end)]
         prefix_filter, prefix_params = self._prefix_filter()
         sql = f"""FROM reports_reportvalue v
                   JOIN reports_monthlyreport r ON r.id = v.report_id
-                  JOIN teams_workteam t ON t.id = r.team_id
+                  JOIN teams_workteam t ON t.id = r.team_id {join}
                   WHERE t.batch_id = %s {prefix_filter} AND r.status = '{ReportStatus.APPROVED}'
                     AND r.month >= %s AND r.month <= %s AND v.value IS NOT NULL AND {_of_aggregation(aggregation)}"""
         params = [self.batch.pk, *prefix_params, min(months), max(months)]
@@ -335,34 +335,19 @@ class _Pipeline:
         )
 
     def _sums(self, cursor, grouping: str) -> None:
-        """zr_gm_<grouping>: "sum" indicators per group and month, grouped by their natural key (the township, or
-        the county and unit) straight from the values, then numbered."""
-        values, params = self._values("sum")
-        if grouping == "t":
-            parts, mapping = [f"SUBSTR(t.village_id, 1, {self.first})"], "JOIN zr_area ar ON ar.area = x.k1"
-            group = f"ar.a{self.first}"
-        else:
-            parts = [f"SUBSTR(t.village_id, 1, {UNIT_LENGTH})", "t.unit_id"]
-            mapping = (
-                f"JOIN zr_code c ON c.length = {UNIT_LENGTH} AND c.code = x.k1 "
-                f"JOIN zr_group_u gu ON gu.a{UNIT_LENGTH} = c.a AND gu.unit_id = x.k2"
-            )
-            group = "gu.g"
-        key = ", ".join(parts)
-        keys = ", ".join(f"{part} AS k{index}" for index, part in enumerate(parts, start=1))
-        self._create(
-            cursor,
-            f"zr_gm_{grouping}_raw",
-            f"""SELECT r.month, {keys}, v.indicator_id AS ind,
-                       {_bigint(f"SUM({_cents('v.value')})")} AS value, {_bigint("COUNT(*)")} AS n
-                {values}
-                GROUP BY r.month, {key}, v.indicator_id""",
-            params,
-        )
+        """zr_gm_<grouping>: "sum" indicators per group and month, straight from the values, each team's values
+        grouped by its group number (zr_team_g). The join with a temporary table keeps PostgreSQL from reading
+        with parallel workers, which is the faster plan anyway: the groups are nearly as many as the values (a
+        county's unit has two or three teams), so partial aggregates in several processes only add a merge."""
+        values, params = self._values("sum", join="JOIN zr_team_g tg ON tg.team_id = t.id")
         self._create(
             cursor,
             f"zr_gm_{grouping}",
-            f"SELECT x.month, {group} AS g, x.ind, x.value, x.n FROM zr_gm_{grouping}_raw x {mapping}",
+            f"""SELECT r.month, tg.g{grouping} AS g, v.indicator_id AS ind,
+                       {_bigint(f"SUM({_cents('v.value')})")} AS value, {_bigint("COUNT(*)")} AS n
+                {values}
+                GROUP BY r.month, tg.g{grouping}, v.indicator_id""",
+            params,
         )
 
     def _group_periods(self, cursor, grouping: str) -> None:
