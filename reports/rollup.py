@@ -162,7 +162,7 @@ class _Pipeline:
         self.level_lengths = tuple(length for length in (6, 4, 2) if length in levels and UNIT_LENGTH in levels)
         self.lengths = tuple(sorted(set(self.all_lengths) | set(self.level_lengths), reverse=True))
         self.first = self.lengths[0]
-        self.groupings = ("t", "u") if self.level_lengths else ("t",)
+        self.groupings = ("t", "u", "l") if self.level_lengths else ("t",)
         self.tables: list[str] = []
         self._cut_tables: list[tuple[str, str, int]] = []
 
@@ -264,24 +264,29 @@ class _Pipeline:
                 cursor,
                 "zr_group_u",
                 f"""SELECT DENSE_RANK() OVER (ORDER BY a{UNIT_LENGTH}, unit_id) AS g, {plain}, unit_id,
-                           DENSE_RANK() OVER (ORDER BY unit_level) AS lv, unit_level
+                           DENSE_RANK() OVER (ORDER BY unit_level) AS lv, unit_level,
+                           DENSE_RANK() OVER (ORDER BY a{UNIT_LENGTH}, unit_level) AS gl
                     FROM (SELECT DISTINCT {unit_columns}, t.unit_id, t.unit_level FROM {joins}) d""",
             )
             self._create(cursor, "zr_level", "SELECT DISTINCT lv, unit_level FROM zr_group_u")
+            # Unit-level groups: a unit level in a county (the units of that level there).
+            self._create(cursor, "zr_group_l", f"SELECT DISTINCT gl AS g, {plain}, lv, unit_level FROM zr_group_u")
             self._create(
                 cursor,
                 "zr_team_g",
-                f"""SELECT t.team_id, ar.a{self.first} AS gt, gu.g AS gu FROM {joins}
+                f"""SELECT t.team_id, ar.a{self.first} AS gt, gu.g AS gu, gu.gl AS gl FROM {joins}
                     JOIN zr_group_u gu ON gu.a{UNIT_LENGTH} = ar.a{UNIT_LENGTH} AND gu.unit_id = t.unit_id""",
             )
         else:
-            self._create(cursor, "zr_team_g", f"SELECT t.team_id, ar.a{self.first} AS gt, 0 AS gu FROM {joins}")
+            self._create(
+                cursor, "zr_team_g", f"SELECT t.team_id, ar.a{self.first} AS gt, 0 AS gu, 0 AS gl FROM {joins}"
+            )
 
     def _reports(self, cursor) -> None:
         self._create(
             cursor,
             "zr_rep",
-            f"""SELECT r.id, r.team_id, t.gt, t.gu, r.month,
+            f"""SELECT r.id, r.team_id, t.gt, t.gu, t.gl, r.month,
                        LEAD(r.month) OVER (PARTITION BY r.team_id ORDER BY r.month) AS next_month
                 FROM reports_monthlyreport r JOIN zr_team_g t ON t.team_id = r.team_id
                 WHERE r.status = '{ReportStatus.APPROVED}' AND r.month IN (SELECT month FROM zr_period)""",
@@ -328,7 +333,7 @@ class _Pipeline:
         self._create(
             cursor,
             "zr_lt",
-            """SELECT p.pid, p.kind, tg.gt, tg.gu, x.ind, x.value, x.month
+            """SELECT p.pid, p.kind, tg.gt, tg.gu, tg.gl, x.ind, x.value, x.month
                FROM zr_lt_raw x
                JOIN zr_team_g tg ON tg.team_id = x.team_id
                JOIN zr_period p ON p.month = x.month AND (x.next_month IS NULL OR x.next_month > p.p_end)""",
@@ -339,6 +344,16 @@ class _Pipeline:
         grouped by its group number (zr_team_g). The join with a temporary table keeps PostgreSQL from reading
         with parallel workers, which is the faster plan anyway: the groups are nearly as many as the values (a
         county's unit has two or three teams), so partial aggregates in several processes only add a merge."""
+        if grouping == "l":
+            # A unit level's months are its units' months added up (far fewer rows than the values).
+            self._create(
+                cursor,
+                "zr_gm_l",
+                f"""SELECT s.month, gu.gl AS g, s.ind, {_bigint("SUM(s.value)")} AS value, {_bigint("SUM(s.n)")} AS n
+                    FROM zr_gm_u s JOIN zr_group_u gu ON gu.g = s.g
+                    GROUP BY s.month, gu.gl, s.ind""",
+            )
+            return
         values, params = self._values("sum", join="JOIN zr_team_g tg ON tg.team_id = t.id")
         self._create(
             cursor,
@@ -428,6 +443,7 @@ class _Pipeline:
             self._cut_tables.append(_CutTables("zr_gp_t", "zr_gn_t", finest, "all", group="t"))
         if "u" in self.groupings:
             self._cut_tables.append(_CutTables("zr_gp_u", "zr_gn_u", UNIT_LENGTH, "unit", group="u"))
+            self._cut_tables.append(_CutTables("zr_gp_l", "zr_gn_l", UNIT_LENGTH, "level", group="l"))
         for suffix, (extra, measures, plain), source in (("c", cells, "zr_gp"), ("n", counts, "zr_gn")):
             # All units: each level coarser than the townships from the one below.
             previous = (
@@ -451,22 +467,20 @@ class _Pipeline:
                 continue
             # Units at county level only (the unit groups themselves): a unit's figure in a prefecture or the
             # region is the sum of its counties, added up when read (reports/stats.py). Unit levels (a handful)
-            # at every level down to the county, from the units.
+            # at every level down to the county: in the county the level groups themselves, above from those.
             previous = (
                 f"(SELECT s.pid, g.a{UNIT_LENGTH} AS a{self._coarser(UNIT_LENGTH, 'g')}, g.lv{extra}{plain} "
-                f"FROM {source}_u s JOIN zr_group_u g ON g.g = s.g)"
+                f"FROM {source}_l s JOIN zr_group_l g ON g.g = s.g)"
             )
-            previous_length = UNIT_LENGTH
-            for length in self.level_lengths:
+            for length in self.level_lengths[1:]:
                 name = f"zr_{suffix}_level_{length}"
-                area = "s.a" if length == previous_length else f"s.a{length}"
                 self._create(
                     cursor,
                     name,
-                    f"SELECT s.pid, {area} AS a{self._coarser(length)}, s.lv{extra}, {measures} FROM {previous} s "
-                    f"GROUP BY s.pid, {area}{self._coarser(length)}, s.lv{extra}",
+                    f"SELECT s.pid, s.a{length} AS a{self._coarser(length)}, s.lv{extra}, {measures} FROM {previous} s "
+                    f"GROUP BY s.pid, s.a{length}{self._coarser(length)}, s.lv{extra}",
                 )
-                previous, previous_length = name, length
+                previous = name
                 if suffix == "c":
                     self._cut_tables.append(_CutTables(name, f"zr_n_level_{length}", length, "level"))
 
@@ -483,7 +497,7 @@ class _Pipeline:
         if cut.group:
             # Groups: fold by group number, then look up the group's area (and unit).
             group = f"zr_group_{cut.group}"
-            key = "'u:' || CAST(g.unit_id AS TEXT)" if cut.cut == "unit" else "''"
+            key = {"unit": "'u:' || CAST(g.unit_id AS TEXT)", "level": "'l:' || g.unit_level"}.get(cut.cut, "''")
             return f"""
                 SELECT k.kind, k.p_start, k.p_end, a.code, {length}, {key}, COALESCE(f.data, {empty}),
                        n.reports, n.teams
