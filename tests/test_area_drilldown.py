@@ -183,3 +183,13 @@ def test_it_keeps_the_api_unit_filter_by_id(nanga_team, naqu_team, region_admin)
     response = api.get(TEAMS_API, {"unit": naqu_team.unit_id})
     assert [team["id"] for team in response.json()["results"]] == [naqu_team.pk]
     assert api.get(TEAMS_API, {"unit": 999999}).status_code == 400
+
+
+def test_it_gives_a_superuser_the_name_box_too(client, nanga_team, naqu_team, few_units):
+    superuser = get_user_model().objects.create_superuser("root-units", password=None)
+    html = page(client, superuser, reverse("teams:list"))
+    assert '<select name="unit"' not in html and '<input type="text" name="unit"' in html
+    by_name = page(client, superuser, reverse("teams:list"), unit="比如县水利")
+    assert naqu_team.name in by_name and nanga_team.name not in by_name
+    in_doilung = select(page(client, superuser, reverse("teams:list"), area="540103"), "unit")  # one unit there
+    assert codes(in_doilung) == {str(nanga_team.unit_id)}
