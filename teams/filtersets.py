@@ -4,7 +4,7 @@ import django_filters
 
 from teams.choices import AssignmentRole, AssignmentStatus, Gender, LeaveStatus, LeaveType, UnitLevel
 from teams.models import Assignment, Batch, Cadre, DispatchingUnit, Leave, WorkTeam
-from zhucun.filters import AreaFilter, SearchFilter
+from zhucun.filters import AreaFilter, SearchFilter, UnitFilter
 
 
 def _visible_units(request):
@@ -15,7 +15,7 @@ class WorkTeamFilterSet(django_filters.FilterSet):
     q = SearchFilter(fields=("name", "village__name", "unit__name"), label="搜索（村居、工作队、单位）")
     area = AreaFilter(path="village_id")
     batch = django_filters.ModelChoiceFilter(queryset=Batch.objects.all(), label="批次")
-    unit = django_filters.ModelChoiceFilter(queryset=_visible_units, label="派驻单位")
+    unit = UnitFilter(queryset=_visible_units, label="派驻单位")
     unit_level = django_filters.ChoiceFilter(field_name="unit__level", choices=UnitLevel.choices, label="单位层级")
     ordering = django_filters.OrderingFilter(
         fields=(("village_id", "village"), ("name", "name"), ("batch__number", "batch"), ("unit__name", "unit")),
@@ -33,7 +33,7 @@ class CadreFilterSet(django_filters.FilterSet):
     # (138****1234) recover the hidden digits by probing.
     q = SearchFilter(fields=("name",), exact_fields=("phone", "id_number"), label="搜索（姓名、完整手机号或身份证号）")
     area = AreaFilter(path="area_id", label="管理县（区）")
-    unit = django_filters.ModelChoiceFilter(field_name="home_unit", queryset=_visible_units, label="所在单位")
+    unit = UnitFilter(field_name="home_unit", queryset=_visible_units, label="所在单位")
     gender = django_filters.ChoiceFilter(choices=Gender.choices, label="性别")
     ethnicity = django_filters.CharFilter(label="民族")
     batch = django_filters.ModelChoiceFilter(

@@ -43,7 +43,7 @@ def test_it_keeps_the_county_villages_from_the_outsider(client, outsider, nanga,
     assert list(refused.context["object_list"]) == []
     assert "选择一个有效的选项" in html(refused)
     choices = dict(refused.context["filter_form"]["area"].field.widget.choices)
-    assert "540622" in choices and "540103" not in choices
+    assert choices[""] == "全部（比如县）" and "540103" not in choices  # the county is the whole scope
 
 
 def test_it_searches_and_filters_by_township(client, county_admin, nanga):

@@ -16,26 +16,21 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import FormView, ListView
 from django.views.generic.detail import SingleObjectMixin
 
-from teams.choices import UnitLevel
-from teams.models import WorkTeam
 from villages.choices import AreaLevel
 from villages.models import Area
-from zhucun.filters import visible_areas
+from zhucun.filters import area_drilldown, unit_filter_choices
 from zhucun.forms import add_service_errors
 from zhucun.mixins import ScopedObjectMixin
 from zhucun.scope import Action, user_can
 
 PAGE_SIZE = 50
-# Above this many units a filter offers only the units above county level until an area is chosen.
-MAX_UNIT_CHOICES = 300
-AREA_INDENT = {AreaLevel.PREFECTURE: 0, AreaLevel.COUNTY: 1, AreaLevel.TOWNSHIP: 2}
 
 
 def allowed(user, action: Action, obj: Model) -> bool:
@@ -56,41 +51,6 @@ class ActionRequiredMixin(LoginRequiredMixin):
 
 
 # -- lists --------------------------------------------------------------------------------------------------
-
-
-def area_drilldown(field: forms.ModelChoiceField, *, request, selected: str, levels: tuple[str, ...]) -> bool:
-    """Offer the top of the user's area scope, the level below it, and the chain and children of the chosen
-    area, indented by level: prefecture → county → township without a 790-row select. False if nothing to offer.
-    """
-    visible = visible_areas(request).filter(level__in=levels)
-    top = visible.exclude(parent__in=visible.values("code"))
-    q = Q(pk__in=top.values("code")) | Q(parent__in=top.values("code"))
-    if selected:
-        chain = [selected[:length] for length in (2, 4, 6, 9) if length <= len(selected)]
-        q |= Q(code__in=chain) | Q(parent__in=chain)
-    areas = list(visible.filter(q).order_by("code"))
-    if not areas:
-        return False
-    offset = min(AREA_INDENT.get(area.level, 0) for area in areas)
-    field.widget.choices = [("", "全部地区")] + [
-        (area.code, "\u3000" * (AREA_INDENT.get(area.level, 0) - offset) + area.name) for area in areas
-    ]
-    return True
-
-
-def unit_filter_choices(field: forms.ModelChoiceField, *, request, area: str, selected: str) -> None:
-    """The units that sent a team the user sees (in the chosen area): a county's few dozen, not all 1,812."""
-    teams = WorkTeam.objects.visible_to(request.user)
-    if area:
-        teams = teams.filter(village__pk__startswith=area)
-    units = field.queryset.filter(pk__in=teams.values("unit_id"))
-    rows = list(units[: MAX_UNIT_CHOICES + 1])
-    if len(rows) > MAX_UNIT_CHOICES:
-        rows = list(units.exclude(level__in=(UnitLevel.COUNTY, UnitLevel.TOWNSHIP)))
-        field.help_text = "选择地区后可按县、乡镇单位筛选。"
-    if selected and not any(str(unit.pk) == selected for unit in rows):
-        rows = list(field.queryset.filter(pk=selected)) + rows if selected.isdigit() else rows
-    field.widget.choices = [("", "全部")] + [(unit.pk, unit.name) for unit in rows]
 
 
 def _filter_widgets(form: forms.Form) -> None:
