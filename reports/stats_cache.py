@@ -2,18 +2,21 @@
 
 An answer depends only on what the user may see (their VIEW scope: area prefixes, units, teams, or everything), the
 endpoint, its query parameters, the figures and completeness in the store, and today's date (the defaults: latest
-period, the month already due). So it is kept under a key made of exactly these:
+period, the month already due). So it is kept under a key made of these, together with the version of the store
+it was computed from, and served only while that version is the current one:
 
-    stats:<endpoint>:sha256(scope, normalized parameters, store version, today)
+    stats:<endpoint>:sha256(scope, normalized parameters, today)  →  (store version, answer)
 
 - scope, not the user: two county admins of the same county share answers, two counties never do; the key holds
   no user id, name or anything personal (the hash hides even the area codes);
-- the normalized parameters: the serializer's validated data, blanks dropped, sorted (`?kind=half&area=` and
-  `?area=&kind=half` are one answer);
+- the normalized parameters: those the endpoint reads (others ignored), blanks dropped, sorted (`?kind=half&area=`
+  and `?area=&kind=half&x=1` are one answer); they are checked only when the answer is computed, and a parameter
+  that fails the check raises before anything is kept, so a kept answer always had valid parameters;
 - the store version: a random token kept in the cache, replaced (`bump_stats_version`) after every write of
-  figures or completeness has committed (reports/tasks.py, the rollup_rebuild command). A replaced version makes
-  every earlier answer unreachable at once; they expire by themselves. A missing version (the cache was flushed,
-  or Redis restarted) is replaced by a fresh random one, never by a number an earlier answer may have used.
+  figures or completeness has committed (reports/tasks.py, the rollup_rebuild command). A replaced version retires
+  every earlier answer at once (the next read computes and replaces it); a missing version (the cache was flushed,
+  or Redis restarted) is replaced by a fresh random one, never by a number an earlier answer may have used. The
+  version and the entry are read in one round trip.
 
 Only successful answers are kept: a 400, 403 or 404 is raised before anything is stored. Every entry also expires
 after STATS_CACHE_SECONDS, which bounds how long a change that bumps nothing (an area or indicator renamed in the
@@ -71,35 +74,36 @@ def bump_stats_version() -> None:
     transaction.on_commit(replace_stats_version)
 
 
-def answer_key(endpoint: str, scope: Scope, params: Mapping[str, Any], *, version: str) -> str:
-    normalized = sorted((name, value) for name, value in params.items() if value is not None and value != "")
+def answer_key(endpoint: str, scope: Scope, params: Mapping[str, Any]) -> str:
+    normalized = sorted((name, str(value)) for name, value in params.items() if value is not None and value != "")
     material = json.dumps(
         {
             "scope": [scope.everything, list(scope.area_prefixes), list(scope.unit_ids), list(scope.team_ids)],
             "params": normalized,
-            "version": version,
             "today": timezone.localdate().isoformat(),
         },
         sort_keys=True,
-        default=str,
     )
     return f"stats:{endpoint}:{hashlib.sha256(material.encode()).hexdigest()}"
 
 
 def cached_answer(endpoint: str, scope: Scope, params: Mapping[str, Any], compute: Callable[[], Any]) -> Any:
     """The cached answer for this scope, endpoint and parameters, or `compute()`'s, then kept. Exceptions of
-    `compute` (400, 403, 404) pass through and nothing is kept."""
+    `compute` (400, 403, 404) pass through and nothing is kept. One round trip to the cache when it answers:
+    the current version and the entry together."""
+    key = answer_key(endpoint, scope, params)
     try:
-        key = answer_key(endpoint, scope, params, version=stats_version())
-        answer = cache.get(key)
+        found = cache.get_many([VERSION_KEY, key])
+        version = found.get(VERSION_KEY) or stats_version()
     except Exception:
         logger.exception("the statistics cache could not be read; answering without it")
         return compute()
-    if answer is not None:
-        return answer
+    entry = found.get(key)
+    if entry is not None and entry[0] == version:
+        return entry[1]
     answer = compute()
     try:
-        cache.set(key, answer, timeout=STATS_CACHE_SECONDS)
+        cache.set(key, (version, answer), timeout=STATS_CACHE_SECONDS)
     except Exception:
         logger.exception("the statistics cache could not be written")
     return answer

@@ -378,11 +378,14 @@ def _params(serializer_class, request) -> serializers.Serializer:
     return params
 
 
-def _answer(endpoint: str, request, params: dict, compute) -> Response:
+def _answer(endpoint: str, request, serializer_class, compute) -> Response:
     """The answer, from the cache when this scope asked the same of the same store today (reports/stats_cache.py).
-    The scope is checked first: a user without statistics gets 403 whatever is cached."""
+    The scope is checked first (a user without statistics gets 403 whatever is cached); the parameters are checked
+    by `compute` (`_params`), only when the answer is not kept: an invalid one raises and nothing is kept."""
     scope = stats.stats_scope(request.user)
-    return Response(cached_answer(endpoint, scope, params, compute))
+    query = request.query_params
+    asked = {name: query.get(name) for name in getattr(serializer_class, "_declared_fields", ()) if query.get(name)}
+    return Response(cached_answer(endpoint, scope, asked, compute))
 
 
 class StatsTotalsView(APIView):
@@ -396,13 +399,11 @@ class StatsTotalsView(APIView):
         tags=["stats"],
     )
     def get(self, request):
-        params = _params(CutParamsSerializer, request)
-        return _answer(
-            "totals",
-            request,
-            params.validated_data,
-            lambda: TotalsSerializer(stats.stats_totals(cut=params.cut(request.user))).data,
-        )
+        def compute():
+            cut = _params(CutParamsSerializer, request).cut(request.user)
+            return TotalsSerializer(stats.stats_totals(cut=cut)).data
+
+        return _answer("totals", request, CutParamsSerializer, compute)
 
 
 class StatsBreakdownView(APIView):
@@ -417,15 +418,14 @@ class StatsBreakdownView(APIView):
         tags=["stats"],
     )
     def get(self, request):
-        params = _params(RankedParamsSerializer, request)
-
         def compute():
+            params = _params(RankedParamsSerializer, request)
             breakdown = stats.stats_breakdown(
                 cut=params.cut(request.user), indicator=params.validated_data.get("indicator")
             )
             return BreakdownSerializer(breakdown, context={"indicators": breakdown.indicators}).data
 
-        return _answer("breakdown", request, params.validated_data, compute)
+        return _answer("breakdown", request, RankedParamsSerializer, compute)
 
 
 class StatsTrendView(APIView):
@@ -440,13 +440,12 @@ class StatsTrendView(APIView):
         tags=["stats"],
     )
     def get(self, request):
-        params = _params(TrendParamsSerializer, request)
-
         def compute():
+            params = _params(TrendParamsSerializer, request)
             trend = stats.stats_trend(cut=params.cut(request.user), indicator=params.validated_data.get("indicator"))
             return TrendSerializer(trend).data
 
-        return _answer("trend", request, params.validated_data, compute)
+        return _answer("trend", request, TrendParamsSerializer, compute)
 
 
 class StatsUnitsView(APIView):
@@ -460,9 +459,8 @@ class StatsUnitsView(APIView):
         tags=["stats"],
     )
     def get(self, request):
-        data = _params(UnitsParamsSerializer, request).validated_data
-
         def compute():
+            data = _params(UnitsParamsSerializer, request).validated_data
             cut = stats.stats_cut(
                 user=request.user,
                 area=data.get("area") or None,
@@ -473,7 +471,7 @@ class StatsUnitsView(APIView):
             comparison = stats.stats_units(cut=cut, indicator=data.get("indicator"), limit=data.get("limit"))
             return UnitsSerializer(comparison, context={"indicators": comparison.indicators}).data
 
-        return _answer("units", request, data, compute)
+        return _answer("units", request, UnitsParamsSerializer, compute)
 
 
 class StatsCompletenessView(APIView):
@@ -486,15 +484,14 @@ class StatsCompletenessView(APIView):
         tags=["stats"],
     )
     def get(self, request):
-        data = _params(CompletenessParamsSerializer, request).validated_data
-
         def compute():
+            data = _params(CompletenessParamsSerializer, request).validated_data
             report = stats.stats_completeness(
                 user=request.user, area=data.get("area") or None, month=data.get("month") or None
             )
             return CompletenessSerializer(report).data
 
-        return _answer("completeness", request, data, compute)
+        return _answer("completeness", request, CompletenessParamsSerializer, compute)
 
 
 class StatsOptionsView(APIView):
@@ -506,7 +503,7 @@ class StatsOptionsView(APIView):
         tags=["stats"],
     )
     def get(self, request):
-        return _answer("options", request, {}, lambda: self.options(request.user))
+        return _answer("options", request, None, lambda: self.options(request.user))
 
     @staticmethod
     def options(user) -> dict:
