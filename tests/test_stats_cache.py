@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.test import APIClient
 
 from reports.completeness import completeness_rebuild
@@ -39,6 +40,18 @@ REQUEST_QUERIES = 3  # session, user, roles: what a cached answer costs
 @pytest.fixture(autouse=True)
 def _february_2026(time_machine):
     time_machine.move_to(datetime.datetime(2026, 2, 10, 2, 0, tzinfo=datetime.UTC), tick=False)
+
+
+@pytest.fixture(autouse=True)
+def _jobs_in_process():
+    """The rollup job runs in this process (Celery's eager mode) even where CI runs a real worker: the worker could
+    not see this test's uncommitted reports. The worker's path is test_rollup.py's celery_worker test."""
+    from zhucun.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
 
 
 @pytest.fixture
@@ -157,14 +170,15 @@ def test_an_invalid_parameter_gets_400_although_an_answer_is_kept(story, county_
     assert response.json()["period"] == ["请按“年-月”填写月份，例如 2026-06。"]
 
 
-def test_the_cache_keys_hold_nothing_personal(story, county_admin):
-    cache.clear()
-    before = set(cache._cache)  # LocMemCache's keys, as stored
+def test_the_cache_keys_hold_nothing_personal(story, county_admin, monkeypatch):
+    memory = LocMemCache("test-stats-cache-keys", {})  # whatever the settings say, a cache whose keys can be listed
+    monkeypatch.setattr("reports.stats_cache.cache", memory)
+    before = set(memory._cache)
 
     p02(signed_in(county_admin))
     p02(signed_in(county_admin), batch=story["batch"].pk)
 
-    added = set(cache._cache) - before - {cache.make_key(VERSION_KEY)}
+    added = set(memory._cache) - before - {memory.make_key(VERSION_KEY)}
     assert len(added) == 2
     for key in added:
         assert re.fullmatch(r":1:stats:totals:[0-9a-f]{64}", key), key
@@ -179,7 +193,7 @@ def test_a_flushed_cache_starts_a_fresh_random_version(story, county_admin):
     p02(client)
     old = stats_version()
 
-    cache.clear()
+    cache.delete(VERSION_KEY)  # as after a flush or a restart of Redis
 
     assert cache.get(VERSION_KEY) is None
     new = stats_version()
@@ -189,11 +203,14 @@ def test_a_flushed_cache_starts_a_fresh_random_version(story, county_admin):
 
 
 def test_the_answer_is_computed_when_the_cache_fails(story, county_admin, monkeypatch, caplog):
-    def broken(*args, **kwargs):
-        raise ConnectionError("Redis is down")
+    class Broken:
+        def __getattr__(self, name):
+            def broken(*args, **kwargs):
+                raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(cache, "get", broken)
-    monkeypatch.setattr(cache, "set", broken)
+            return broken
+
+    monkeypatch.setattr("reports.stats_cache.cache", Broken())
 
     assert p02(signed_in(county_admin)) == ("540103", "5")
     assert "the statistics cache could not be read" in caplog.text
