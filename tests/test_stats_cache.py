@@ -6,12 +6,14 @@ other's answer; the keys hold nothing personal; a failing cache only makes answe
 (P02 = 7). 比如县 has one team, approved (P02 = 9)."""
 
 import datetime
+import io
 import re
 from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from reports.completeness import completeness_rebuild
@@ -256,3 +258,22 @@ def test_answers_go_through_redis(story, county_admin, monkeypatch, django_captu
         assert p02(client) == ("540103", "12")
     finally:
         redis_cache.delete(VERSION_KEY)
+
+
+def test_the_rebuild_command_retires_the_cached_answers(story, county_admin, django_capture_on_commit_callbacks):
+    from django.core.management import call_command
+
+    from reports.choices import ReportStatus
+
+    client = signed_in(county_admin)
+    assert p02(client) == ("540103", "5")
+    # Approved behind the workflow's back (a repair, a restore): nothing is recomputed until the rebuild.
+    type(story["waiting"]).objects.filter(pk=story["waiting"].pk).update(
+        status=ReportStatus.APPROVED, reviewed_at=timezone.now()
+    )
+    assert p02(client) == ("540103", "5")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("rollup_rebuild", "--month", "2026-01", stdout=io.StringIO())
+
+    assert p02(client) == ("540103", "12")
