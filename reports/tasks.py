@@ -41,10 +41,13 @@ def refresh_figures_for_report(report_id: int, figures: bool = True) -> int:
     report = MonthlyReport.objects.select_related("team__batch").filter(pk=report_id).first()
     if report is None:
         return 0
-    completeness_refresh(report.month, village=report.team.village_id)
-    written = refresh_for_report(report) if figures else 0
-    bump_stats_version()  # the statistics API's cached answers are stale now
-    return written
+    try:
+        completeness_refresh(report.month, village=report.team.village_id)
+        return refresh_for_report(report) if figures else 0
+    finally:
+        # The statistics API's cached answers are stale now, even if the figures failed after the completeness
+        # committed (the retry bumps again).
+        bump_stats_version()
 
 
 @shared_task(soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300)
