@@ -9,7 +9,8 @@ static files collected under benchmarks/out/, persistent database connections, J
 benchmarks/out/web-gunicorn.log) against DATABASE_URL on a loopback port, creates its own users if missing
 (`webbench_region_admin`, region admin; `webbench_county_admin`, county admin of 堆龙德庆区: nothing else in the
 database is changed but their sessions and login records), and logs each of the 32 clients in through the login
-form, so every client holds its own session, as 32 people would.
+form, so every client holds its own session, as 32 people would. The statistics answers' cache is CACHE_URL's Redis
+when it is set (as production runs it: `CACHE_URL=redis://127.0.0.1:6379/6`), else each worker's own memory.
 
 Each endpoint is then loaded alone: all clients request it back to back for --warmup seconds (not counted) and
 --seconds more (counted). Printed per endpoint: requests, errors, requests per second, p50/p95/p99/max latency in
@@ -355,7 +356,11 @@ def describe_machine(workers: str) -> None:
     model = next((line.split(":", 1)[1].strip() for line in cpuinfo if "model name" in line), platform.processor())
     database = settings.DATABASES["default"]
     print(f"machine: {os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, PostgreSQL {postgres}")
-    print(f"database: {database['NAME']}; gunicorn sync workers: {workers}")
+    cache = settings.CACHES["default"]
+    print(
+        f"database: {database['NAME']}; gunicorn sync workers: {workers}; cache: {cache['BACKEND'].rsplit('.', 1)[-1]}"
+        f" {cache.get('LOCATION', '')} (CACHE_URL)"
+    )
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -8,6 +8,7 @@ from reports.completeness import completeness_refresh
 from reports.deadlines import drafts_create_for_month, reminders_send
 from reports.models import MonthlyReport
 from reports.rollup import refresh_for_report, statistics_check_and_rebuild
+from reports.stats_cache import bump_stats_version
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5, soft_time_limit=1500, time_limit=1800)
@@ -40,12 +41,19 @@ def refresh_figures_for_report(report_id: int, figures: bool = True) -> int:
     report = MonthlyReport.objects.select_related("team__batch").filter(pk=report_id).first()
     if report is None:
         return 0
-    completeness_refresh(report.month, village=report.team.village_id)
-    return refresh_for_report(report) if figures else 0
+    try:
+        completeness_refresh(report.month, village=report.team.village_id)
+        return refresh_for_report(report) if figures else 0
+    finally:
+        # The statistics API's cached answers are stale now, even if the figures failed after the completeness
+        # committed (the retry bumps again).
+        bump_stats_version()
 
 
 @shared_task(soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300)
 def nightly_statistics() -> dict:
     """Rebuild every batch's figures and the completeness, after comparing the store with a fresh computation:
     any difference is recorded (FigureCheck) and shown to region admins as a bug signal."""
-    return statistics_check_and_rebuild()
+    result = statistics_check_and_rebuild()
+    bump_stats_version()
+    return result

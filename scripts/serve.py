@@ -32,6 +32,7 @@ GRACE_SECONDS = 30
 DEFAULTS = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/zhucun_serve",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/1",
+    "CACHE_URL": "redis://127.0.0.1:6379/2",  # the statistics cache, shared by gunicorn and the worker
     "DEBUG": "0",
     "ZHUCUN_PLAIN_HTTP": "1",
     "ALLOWED_HOSTS": "127.0.0.1,localhost,[::1]",

@@ -151,6 +151,15 @@ def _celery_may_join() -> None:
     _set_task_join_will_block(False)
 
 
+@pytest.fixture(autouse=True)
+def _no_cached_statistics() -> None:
+    """Each test's data are its own: no statistics answer cached by an earlier test (same scope, same parameters,
+    same day) may answer it. A new store version retires them all (reports/stats_cache.py)."""
+    from reports.stats_cache import replace_stats_version
+
+    replace_stats_version()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing() -> Iterator[None]:
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):

@@ -554,3 +554,31 @@ def test_it_maps_viewset_actions_to_scope_actions(viewset_action, method, expect
     viewset.action, viewset.request = viewset_action, Request(method=method)
 
     assert viewset.scope_action() == expected
+
+
+# -- the area filter: a range on the code, exactly the prefix ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("length", [1, 2, 3, 4, 5, 6, 8, 9, 11, 12])
+def test_the_area_range_selects_exactly_the_codes_that_start_with_the_prefix(db, length):
+    """Over the whole geography (codes of 2, 4, 6, 9 and 12 digits) and prefixes of every length, also lengths no
+    area has and prefixes ending in 9 or 0: `area_q` (a range) picks the same areas as `LIKE 'prefix%'`."""
+    from zhucun.scope import area_q
+
+    codes = sorted(Area.objects.values_list("code", flat=True))
+    prefixes = sorted({code[:length] for code in codes if len(code) >= length})[:: max(1, len(codes) // 400)]
+    prefixes += ["9" * length, "0" * length, "54"[:length] + "9" * max(0, length - 2)]
+    for prefix in prefixes:
+        expected = [code for code in codes if code.startswith(prefix)]
+        found = list(Area.objects.filter(area_q("code", (prefix,))).order_by("code").values_list("code", flat=True))
+        assert found == expected, prefix
+
+
+def test_the_area_range_of_several_prefixes_and_through_a_foreign_key(db, nanga_team, biru):
+    from zhucun.scope import area_q
+
+    other = make_team(village=Area.objects.filter(code__startswith=biru.code, level="village").first())
+    visible = WorkTeam.objects.filter(area_q("village_id", ("540103", "540622")))
+    assert set(visible) == {nanga_team, other}
+    assert set(WorkTeam.objects.filter(area_q("village_id", ("5401",)))) == {nanga_team}
+    assert "villages_area" not in str(visible.query)  # the code is the foreign key's column: no join to the areas

@@ -123,20 +123,31 @@ def user_can(user, action: Action) -> bool:
     return not scope_for(user, action).is_empty
 
 
+AREA_CODE_LENGTH = 12  # the longest area code: a village
+
+
+def _area_field(path: str) -> str:
+    """Django refuses lookups such as `village_id__startswith` (a foreign key has no such lookup), but
+    `village__pk__startswith` compiles to the same column (`village_id`) without a join, because the area's primary
+    key is its code."""
+    return f"{path[:-3]}__pk" if path.endswith("_id") else path
+
+
 def area_lookup(path: str) -> str:
-    """The `startswith` lookup for a path to an area code. Django refuses `village_id__startswith` (a foreign
-    key has no such lookup), but `village__pk__startswith` compiles to the same `village_id LIKE '5401%'`
-    without a join, because the area's primary key is its code."""
-    if path.endswith("_id"):
-        path = f"{path[:-3]}__pk"
-    return f"{path}__startswith"
+    """The `startswith` lookup for a path to an area code: `village_id LIKE '5401%'`."""
+    return f"{_area_field(path)}__startswith"
 
 
 def area_q(path: str, prefixes: tuple[str, ...]) -> Q:
+    """The rows whose area code (at `path`) starts with one of `prefixes`, as a range on the code:
+    `code >= '5401' AND code <= '540199999999'`. For codes of digits only, at most 12 long, that is exactly
+    `LIKE '5401%'` whatever the lengths (a code starting with the prefix lies between the prefix and the prefix padded
+    with 9s; any other code differs from the prefix at some digit, which puts it below or above both), and a plain
+    b-tree index serves it in any collation, alone or as the second column of a composite index (batch, village)."""
     q = Q(pk__in=[])
-    lookup = area_lookup(path)
+    field = _area_field(path)
     for prefix in prefixes:
-        q |= Q(**{lookup: prefix})
+        q |= Q(**{f"{field}__gte": prefix, f"{field}__lte": prefix.ljust(AREA_CODE_LENGTH, "9")})
     return q
 
 

@@ -5,6 +5,7 @@ process refuses to start without a real SECRET_KEY.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -164,12 +165,53 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions (OWASP ASVS L2): 30 minutes of inactivity, 12 hours in all.
+# Sessions (OWASP ASVS L2): 30 minutes of inactivity, 12 hours in all. A signed-in user's session is saved (its
+# expiry moved on by SESSION_COOKIE_AGE) when its last save is SESSION_REFRESH_SECONDS old, not on every request
+# (zhucun/middleware.py): the idle limit holds to within that minute, without a write per request.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", default=30 * 60, minimum=60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = min(60, SESSION_COOKIE_AGE // 10)
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60, minimum=60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+
+# Cache: the statistics API's answers (reports/stats_cache.py), which the Celery worker invalidates after each
+# rollup, so web processes and worker must share it. CACHE_URL names a Redis (redis://host:6379/2). Unset: where
+# tasks run in a worker through a Redis broker, that Redis with the broker's db number + 1 (redis://redis:6379/0
+# → redis://redis:6379/1); where tasks run in-process (no broker: the demo, the tests), this process's memory;
+# with another broker, no cache at all (always correct, only slower).
+def _default_cache_url() -> str:
+    broker = env_str("CELERY_BROKER_URL", default=env_str("REDIS_URL", default=""))
+    if not broker:
+        return "locmem://"
+    parts = urlsplit(broker)
+    if parts.scheme not in {"redis", "rediss"}:
+        return "dummy://"
+    database = parts.path.strip("/")
+    database = int(database) + 1 if database.isdigit() else 1
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+CACHE_URL = env_str("CACHE_URL", default="") or _default_cache_url()
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "zhucun",
+            # A hung Redis must not hang requests: the stats API answers without the cache when Redis fails.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+elif CACHE_URL == "locmem://":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "zhucun"}}
+elif CACHE_URL == "dummy://":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+else:
+    raise ImproperlyConfigured(
+        f"Environment variable CACHE_URL={CACHE_URL!r} must be a Redis URL (redis://host:6379/2), locmem:// or dummy://."
+    )
 
 # Brute-force protection: lock a username from one IP after 5 failures, for 15 minutes (not by IP alone,
 # not forever: a county office behind one NAT address must not lock everybody out).

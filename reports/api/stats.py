@@ -15,6 +15,7 @@ from reports import stats
 from reports.api.serializers import FigureField, MonthField
 from reports.choices import DUTY_TITLES, Category
 from reports.models import Figure
+from reports.stats_cache import cached_answer
 from teams.choices import UnitLevel
 
 CUT_HELP = (
@@ -377,6 +378,16 @@ def _params(serializer_class, request) -> serializers.Serializer:
     return params
 
 
+def _answer(endpoint: str, request, serializer_class, compute) -> Response:
+    """The answer, from the cache when this scope asked the same of the same store today (reports/stats_cache.py).
+    The scope is checked first (a user without statistics gets 403 whatever is cached); the parameters are checked
+    by `compute` (`_params`), only when the answer is not kept: an invalid one raises and nothing is kept."""
+    scope = stats.stats_scope(request.user)
+    query = request.query_params
+    asked = {name: query.get(name) for name in getattr(serializer_class, "_declared_fields", ()) if query.get(name)}
+    return Response(cached_answer(endpoint, scope, asked, compute))
+
+
 class StatsTotalsView(APIView):
     """All indicators of one area, period, batch choice and unit cut, grouped by the six duties."""
 
@@ -388,8 +399,11 @@ class StatsTotalsView(APIView):
         tags=["stats"],
     )
     def get(self, request):
-        cut = _params(CutParamsSerializer, request).cut(request.user)
-        return Response(TotalsSerializer(stats.stats_totals(cut=cut)).data)
+        def compute():
+            cut = _params(CutParamsSerializer, request).cut(request.user)
+            return TotalsSerializer(stats.stats_totals(cut=cut)).data
+
+        return _answer("totals", request, CutParamsSerializer, compute)
 
 
 class StatsBreakdownView(APIView):
@@ -404,11 +418,14 @@ class StatsBreakdownView(APIView):
         tags=["stats"],
     )
     def get(self, request):
-        params = _params(RankedParamsSerializer, request)
-        breakdown = stats.stats_breakdown(
-            cut=params.cut(request.user), indicator=params.validated_data.get("indicator")
-        )
-        return Response(BreakdownSerializer(breakdown, context={"indicators": breakdown.indicators}).data)
+        def compute():
+            params = _params(RankedParamsSerializer, request)
+            breakdown = stats.stats_breakdown(
+                cut=params.cut(request.user), indicator=params.validated_data.get("indicator")
+            )
+            return BreakdownSerializer(breakdown, context={"indicators": breakdown.indicators}).data
+
+        return _answer("breakdown", request, RankedParamsSerializer, compute)
 
 
 class StatsTrendView(APIView):
@@ -423,9 +440,12 @@ class StatsTrendView(APIView):
         tags=["stats"],
     )
     def get(self, request):
-        params = _params(TrendParamsSerializer, request)
-        trend = stats.stats_trend(cut=params.cut(request.user), indicator=params.validated_data.get("indicator"))
-        return Response(TrendSerializer(trend).data)
+        def compute():
+            params = _params(TrendParamsSerializer, request)
+            trend = stats.stats_trend(cut=params.cut(request.user), indicator=params.validated_data.get("indicator"))
+            return TrendSerializer(trend).data
+
+        return _answer("trend", request, TrendParamsSerializer, compute)
 
 
 class StatsUnitsView(APIView):
@@ -439,17 +459,19 @@ class StatsUnitsView(APIView):
         tags=["stats"],
     )
     def get(self, request):
-        params = _params(UnitsParamsSerializer, request)
-        data = params.validated_data
-        cut = stats.stats_cut(
-            user=request.user,
-            area=data.get("area") or None,
-            kind=data.get("kind") or None,
-            period=data.get("period") or None,
-            batch=data.get("batch"),
-        )
-        comparison = stats.stats_units(cut=cut, indicator=data.get("indicator"), limit=data.get("limit"))
-        return Response(UnitsSerializer(comparison, context={"indicators": comparison.indicators}).data)
+        def compute():
+            data = _params(UnitsParamsSerializer, request).validated_data
+            cut = stats.stats_cut(
+                user=request.user,
+                area=data.get("area") or None,
+                kind=data.get("kind") or None,
+                period=data.get("period") or None,
+                batch=data.get("batch"),
+            )
+            comparison = stats.stats_units(cut=cut, indicator=data.get("indicator"), limit=data.get("limit"))
+            return UnitsSerializer(comparison, context={"indicators": comparison.indicators}).data
+
+        return _answer("units", request, UnitsParamsSerializer, compute)
 
 
 class StatsCompletenessView(APIView):
@@ -462,11 +484,14 @@ class StatsCompletenessView(APIView):
         tags=["stats"],
     )
     def get(self, request):
-        data = _params(CompletenessParamsSerializer, request).validated_data
-        report = stats.stats_completeness(
-            user=request.user, area=data.get("area") or None, month=data.get("month") or None
-        )
-        return Response(CompletenessSerializer(report).data)
+        def compute():
+            data = _params(CompletenessParamsSerializer, request).validated_data
+            report = stats.stats_completeness(
+                user=request.user, area=data.get("area") or None, month=data.get("month") or None
+            )
+            return CompletenessSerializer(report).data
+
+        return _answer("completeness", request, CompletenessParamsSerializer, compute)
 
 
 class StatsOptionsView(APIView):
@@ -478,7 +503,11 @@ class StatsOptionsView(APIView):
         tags=["stats"],
     )
     def get(self, request):
-        options = stats.stats_options(user=request.user)
+        return _answer("options", request, None, lambda: self.options(request.user))
+
+    @staticmethod
+    def options(user) -> dict:
+        options = stats.stats_options(user=user)
         data = {
             **options.__dict__,
             "kinds": [{"value": value, "label": label} for value, label in Figure.Kind.choices],
@@ -488,4 +517,4 @@ class StatsOptionsView(APIView):
                 for category in Category
             ],
         }
-        return Response(OptionsSerializer(data).data)
+        return OptionsSerializer(data).data

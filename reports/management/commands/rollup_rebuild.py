@@ -8,6 +8,7 @@ from reports.filtersets import parse_month
 from reports.models import Figure
 from reports.periods import add_months
 from reports.rollup import rebuild_batch
+from reports.stats_cache import bump_stats_version
 from teams.models import Batch
 
 
@@ -54,6 +55,7 @@ class Command(BaseCommand):
             )
         rows = completeness_refresh(chosen_month) if chosen_month else completeness_rebuild()
         self.stdout.write(f"  报送完成情况：{rows:,} 行")
+        bump_stats_version()  # the statistics API's cached answers are stale now
         self.stdout.write(
             self.style.SUCCESS(
                 f"统计重算完成：{batches.count()} 个批次，{total:,} 行，用时 {time.monotonic() - started:.1f} 秒。"
