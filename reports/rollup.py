@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from reports.choices import ReportStatus
@@ -682,14 +683,14 @@ def _children_sums(
     """The rows of `parent` summed from its children's stored rows (of `child_length`) in these periods, one per
     period and unit key; `unit_key_of` maps a child's unit key to the parent's (None: not counted)."""
     children: dict[tuple, list[Figure]] = {}
-    for row in Figure.objects.filter(
-        batch=batch,
-        area_level=child_length,
-        area_code__startswith=parent,
-        unit_key__in=unit_keys,
-        kind__in={kind for kind, _ in by_end},
-        period_end__in={end for _, end in by_end},
-    ).only("kind", "period_end", "unit_key", "data", "report_count", "team_count"):
+    periods = Q()
+    for kind, end in by_end:
+        periods |= Q(kind=kind, period_end=end)
+    for row in (
+        Figure.objects.filter(batch=batch, area_level=child_length, area_code__startswith=parent)
+        .filter(periods, unit_key__in=unit_keys)
+        .only("kind", "period_end", "unit_key", "data", "report_count", "team_count")
+    ):
         key = unit_key_of(row.unit_key) if unit_key_of else row.unit_key
         if (row.kind, row.period_end) in by_end and key is not None:
             children.setdefault((row.kind, row.period_end, key), []).append(row)
