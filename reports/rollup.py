@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from reports.choices import ReportStatus
@@ -633,17 +632,6 @@ def rebuild_batch(
     return written
 
 
-def _sum_rows(rows: list[Figure]) -> tuple[dict, int, int]:
-    totals: dict[str, list] = {}
-    for row in rows:
-        for key, (value, reports) in row.data.items():
-            total = totals.setdefault(key, [Decimal(0), 0])
-            total[0] += Decimal(value)
-            total[1] += reports
-    data = {key: [f"{value:.2f}", reports] for key, (value, reports) in sorted(totals.items(), key=lambda i: int(i[0]))}
-    return data, sum(row.report_count for row in rows), sum(row.team_count for row in rows)
-
-
 def _figure(batch: Batch, period: PeriodKey, area_code: str, unit_key: str, data, reports: int, teams: int, now):
     return Figure(
         batch=batch,
@@ -670,34 +658,81 @@ def _delete_rows(batch: Batch, periods: list[PeriodKey], areas: list[str], unit_
         rows.delete()
 
 
-def _children_sums(
+def _json_cells() -> tuple[str, str, str]:
+    """(the table function over a stored row `r`'s data as `e`, its cell's value as cents, its count) for this
+    database: the cells of stored rows, to add them up in SQL."""
+    if connection.vendor == "postgresql":
+        return (
+            "jsonb_each(r.data) e",
+            "CAST(CAST(e.value ->> 0 AS NUMERIC) * 100 AS BIGINT)",
+            "CAST(e.value ->> 1 AS BIGINT)",
+        )
+    return (
+        "json_each(r.data) e",
+        "CAST(ROUND(CAST(json_extract(e.value, '$[0]') AS REAL) * 100) AS INTEGER)",
+        "json_extract(e.value, '$[1]')",
+    )
+
+
+def _insert_children_sums(
     batch: Batch,
-    by_end: dict[tuple, PeriodKey],
+    periods: list[PeriodKey],
     parent: str,
     child_length: int,
     unit_keys: list[str],
     now,
     *,
-    unit_key_of: Callable[[str], str | None] | None = None,
-) -> list[Figure]:
-    """The rows of `parent` summed from its children's stored rows (of `child_length`) in these periods, one per
-    period and unit key; `unit_key_of` maps a child's unit key to the parent's (None: not counted)."""
-    children: dict[tuple, list[Figure]] = {}
-    periods = Q()
-    for kind, end in by_end:
-        periods |= Q(kind=kind, period_end=end)
-    for row in (
-        Figure.objects.filter(batch=batch, area_level=child_length, area_code__startswith=parent)
-        .filter(periods, unit_key__in=unit_keys)
-        .only("kind", "period_end", "unit_key", "data", "report_count", "team_count")
-    ):
-        key = unit_key_of(row.unit_key) if unit_key_of else row.unit_key
-        if (row.kind, row.period_end) in by_end and key is not None:
-            children.setdefault((row.kind, row.period_end, key), []).append(row)
-    return [
-        _figure(batch, by_end[(kind, end)], parent, unit_key, *_sum_rows(found), now)
-        for (kind, end, unit_key), found in children.items()
+    as_unit_key: str | None = None,
+) -> int:
+    """Store the rows of `parent` in these periods as the sums of its children's stored rows (of `child_length`),
+    one per period and unit key (`as_unit_key`: all the children's unit keys count as this one), added up in the
+    database: no row travels to Python. Returns the rows written."""
+    if not unit_keys or not periods:
+        return 0
+    each, cents, count = _json_cells()
+    aggregate, empty = _json_functions()
+    # A constant key is selected, not grouped by (PostgreSQL refuses a constant in GROUP BY).
+    key, by_key = ("%s", "") if as_unit_key else ("r.unit_key", ", r.unit_key")
+    key_params = [as_unit_key] if as_unit_key else []
+    in_periods = " OR ".join("(r.kind = %s AND r.period_end = %s)" for _ in periods)
+    period_params = [value for period in periods for value in (period.kind, period.end)]
+    where = (
+        f"r.batch_id = %s AND r.area_level = %s AND r.area_code >= %s AND r.area_code <= %s "
+        f"AND r.unit_key IN ({', '.join(['%s'] * len(unit_keys))}) AND ({in_periods})"
+    )
+    where_params = [batch.pk, child_length, parent, parent.ljust(12, "9"), *unit_keys, *period_params]
+    sql = f"""
+        INSERT INTO reports_figure (kind, period_start, period_end, area_code, area_level, unit_key, data,
+                                    report_count, team_count, batch_id, computed_at)
+        SELECT n.kind, n.period_start, n.period_end, %s, %s, n.k, COALESCE(f.data, {empty}), n.reports, n.teams, %s, %s
+        FROM (
+            SELECT r.kind, MIN(r.period_start) AS period_start, r.period_end, {key} AS k,
+                   SUM(r.report_count) AS reports, SUM(r.team_count) AS teams
+            FROM reports_figure r WHERE {where} GROUP BY r.kind, r.period_end{by_key}
+        ) n
+        LEFT JOIN (
+            SELECT c.kind, c.period_end, c.k, {aggregate.replace("%", "%%")} AS data
+            FROM (
+                SELECT r.kind, r.period_end, {key} AS k, CAST(e.key AS INTEGER) AS ind,
+                       {_bigint(f"SUM({cents})")} AS value, {_bigint(f"SUM({count})")} AS n
+                FROM reports_figure r, {each} WHERE {where}
+                GROUP BY r.kind, r.period_end{by_key}, CAST(e.key AS INTEGER)
+            ) c
+            GROUP BY c.kind, c.period_end, c.k
+        ) f ON f.kind = n.kind AND f.period_end = n.period_end AND f.k = n.k"""
+    params = [
+        parent,
+        len(parent),
+        batch.pk,
+        now,
+        *key_params,
+        *where_params,
+        *key_params,
+        *where_params,
     ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 @transaction.atomic
@@ -731,28 +766,25 @@ def refresh_for_report(report: MonthlyReport) -> int:
     _delete_rows(batch, periods, [township, county, village[:4], village[:2]], ["", unit_cut, level_cut])
     Figure.objects.bulk_create(rows)
     written = len(rows)
-    county_rows = _children_sums(batch, by_end, county, 9, [""], now)
+    written += _insert_children_sums(batch, periods, county, 9, [""], now)
+    # The unit level in the county: the sum of the county's units of that level.
     unit_keys = set(
         Figure.objects.filter(batch=batch, area_code=county, unit_key__startswith="u:").values_list(
             "unit_key", flat=True
         )
     )
-    of_level = {
-        f"u:{pk}"
-        for pk in DispatchingUnit.objects.filter(pk__in=[int(key[2:]) for key in unit_keys], level=level).values_list(
-            "pk", flat=True
-        )
-    }
-    # The unit level in the county: the sum of the county's units of that level.
-    county_rows += _children_sums(
-        batch, by_end, county, 6, sorted(of_level), now, unit_key_of=lambda key: level_cut if key in of_level else None
+    of_level = DispatchingUnit.objects.filter(pk__in=[int(key[2:]) for key in unit_keys], level=level)
+    written += _insert_children_sums(
+        batch,
+        periods,
+        county,
+        6,
+        sorted(f"u:{pk}" for pk in of_level.values_list("pk", flat=True)),
+        now,
+        as_unit_key=level_cut,
     )
-    Figure.objects.bulk_create(county_rows)
-    written += len(county_rows)
     for parent, child_length in ((village[:4], 6), (village[:2], 4)):
-        rows = _children_sums(batch, by_end, parent, child_length, ["", level_cut], now)
-        Figure.objects.bulk_create(rows)
-        written += len(rows)
+        written += _insert_children_sums(batch, periods, parent, child_length, ["", level_cut], now)
     return written
 
 
