@@ -30,12 +30,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from reports.choices import ReportStatus
 from reports.models import Figure, MonthlyReport, ReportValue
 from reports.periods import add_months, half_year_period, month_start, quarter_period, year_period
-from teams.models import Batch, DispatchingUnit, WorkTeam
+from teams.models import Batch, WorkTeam
 
 AREA_LENGTHS = (2, 4, 6, 9, 12)
 UNIT_CUT_MAX_LENGTH = 6  # unit and unit-level cuts exist for region, prefecture and county
@@ -650,12 +651,14 @@ def _figure(batch: Batch, period: PeriodKey, area_code: str, unit_key: str, data
 
 def _delete_rows(batch: Batch, periods: list[PeriodKey], areas: list[str], unit_keys: list[str]) -> None:
     """Delete the rows of these periods (batch-to-date of any month end) for every pair of these areas and unit
-    keys: one statement per period, on the unique index."""
+    keys, in one statement (an index scan of the unique index per period)."""
+    of_periods = Q()
     for period in periods:
-        rows = Figure.objects.filter(batch=batch, kind=period.kind, unit_key__in=unit_keys, area_code__in=areas)
-        if period.kind != Figure.Kind.BATCH_TO_DATE:
-            rows = rows.filter(period_end=period.end)
-        rows.delete()
+        if period.kind == Figure.Kind.BATCH_TO_DATE:
+            of_periods |= Q(kind=period.kind)
+        else:
+            of_periods |= Q(kind=period.kind, period_end=period.end)
+    Figure.objects.filter(of_periods, batch=batch, unit_key__in=unit_keys, area_code__in=areas).delete()
 
 
 def _json_cells() -> tuple[str, str, str]:
@@ -768,18 +771,19 @@ def refresh_for_report(report: MonthlyReport) -> int:
     written = len(rows)
     written += _insert_children_sums(batch, periods, county, 9, [""], now)
     # The unit level in the county: the sum of the county's units of that level.
-    unit_keys = set(
-        Figure.objects.filter(batch=batch, area_code=county, unit_key__startswith="u:").values_list(
-            "unit_key", flat=True
+    of_level = (
+        WorkTeam.objects.filter(
+            batch=batch, village_id__gte=county.ljust(12, "0"), village_id__lte=county.ljust(12, "9"), unit__level=level
         )
+        .values_list("unit_id", flat=True)
+        .distinct()
     )
-    of_level = DispatchingUnit.objects.filter(pk__in=[int(key[2:]) for key in unit_keys], level=level)
     written += _insert_children_sums(
         batch,
         periods,
         county,
         6,
-        sorted(f"u:{pk}" for pk in of_level.values_list("pk", flat=True)),
+        sorted(f"u:{pk}" for pk in of_level),
         now,
         as_unit_key=level_cut,
     )
