@@ -154,8 +154,9 @@ class _Pipeline:
         levels: tuple[int, ...],
         only: tuple[str, int] | None = None,
     ):
-        """`only` = (code, unit id): of the teams under the prefix, only those under the code or of the unit (a
-        refresh recomputes one township and one unit per county; the other rows come out partial)."""
+        """`only` = (code, unit id): of the teams under the prefix, only those under the code or of the unit, and
+        only the finest cuts (townships, units per county): a refresh recomputes one township and one unit in a
+        county from the reports and sums the rest from stored rows."""
         self.batch, self.periods, self.prefix, self.only = batch, periods, prefix, only
         # Chaining needs every period a calendar period nests: only when computing all of the batch's.
         self.chained = set(periods) >= set(batch_periods(batch))
@@ -163,7 +164,10 @@ class _Pipeline:
         self.level_lengths = tuple(length for length in (6, 4, 2) if length in levels and UNIT_LENGTH in levels)
         self.lengths = tuple(sorted(set(self.all_lengths) | set(self.level_lengths), reverse=True))
         self.first = self.lengths[0]
-        self.groupings = ("t", "u", "l") if self.level_lengths else ("t",)
+        if not self.level_lengths:
+            self.groupings: tuple[str, ...] = ("t",)
+        else:
+            self.groupings = ("t", "u") if only else ("t", "u", "l")
         self.tables: list[str] = []
         self._cut_tables: list[tuple[str, str, int]] = []
 
@@ -271,7 +275,8 @@ class _Pipeline:
             )
             self._create(cursor, "zr_level", "SELECT DISTINCT lv, unit_level FROM zr_group_u")
             # Unit-level groups: a unit level in a county (the units of that level there).
-            self._create(cursor, "zr_group_l", f"SELECT DISTINCT gl AS g, {plain}, lv, unit_level FROM zr_group_u")
+            if "l" in self.groupings:
+                self._create(cursor, "zr_group_l", f"SELECT DISTINCT gl AS g, {plain}, lv, unit_level FROM zr_group_u")
             self._create(
                 cursor,
                 "zr_team_g",
@@ -444,6 +449,7 @@ class _Pipeline:
             self._cut_tables.append(_CutTables("zr_gp_t", "zr_gn_t", finest, "all", group="t"))
         if "u" in self.groupings:
             self._cut_tables.append(_CutTables("zr_gp_u", "zr_gn_u", UNIT_LENGTH, "unit", group="u"))
+        if "l" in self.groupings:
             self._cut_tables.append(_CutTables("zr_gp_l", "zr_gn_l", UNIT_LENGTH, "level", group="l"))
         for suffix, (extra, measures, plain), source in (("c", cells, "zr_gp"), ("n", counts, "zr_gn")):
             # All units: each level coarser than the townships from the one below.
@@ -453,7 +459,7 @@ class _Pipeline:
                 if finest is not None
                 else None
             )
-            for length in self.all_lengths[1:]:
+            for length in () if self.only else self.all_lengths[1:]:
                 name = f"zr_{suffix}_all_{length}"
                 self._create(
                     cursor,
@@ -464,7 +470,7 @@ class _Pipeline:
                 previous = name
                 if suffix == "c":
                     self._cut_tables.append(_CutTables(name, f"zr_n_all_{length}", length, "all"))
-            if "u" not in self.groupings:
+            if "l" not in self.groupings:
                 continue
             # Units at county level only (the unit groups themselves): a unit's figure in a prefecture or the
             # region is the sum of its counties, added up when read (reports/stats.py). Unit levels (a handful)
