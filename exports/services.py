@@ -52,6 +52,19 @@ def media_path(name: str) -> Path:
 # -- queueing -------------------------------------------------------------------------------------------------------
 
 
+def export_job_record(user, request: ExportRequest) -> ExportJob:
+    """The waiting job of a resolved export request (nothing queued: `export_job_start` queues it)."""
+    return ExportJob.objects.create(
+        user=user,
+        kind=request.kind,
+        params=request.params,
+        area_code=request.area_code,
+        title=request.title[:200],
+        file_name=request.file_name[:200],
+        ascii_name=request.ascii_name[:120],
+    )
+
+
 @transaction.atomic
 def export_job_start(*, user, kind: str, data) -> ExportJob:
     """Check the parameters against the user's scope (ValidationError by field, 403 without the right to export),
@@ -61,15 +74,7 @@ def export_job_start(*, user, kind: str, data) -> ExportJob:
     active = ExportJob.objects.filter(user=user, status__in=RUNNABLE_STATUSES).count()
     if active >= MAX_ACTIVE_JOBS:
         raise ValidationError(f"您已有{active}个导出任务正在排队或生成，请等其完成后再提交。")
-    job = ExportJob.objects.create(
-        user=user,
-        kind=request.kind,
-        params=request.params,
-        area_code=request.area_code,
-        title=request.title[:200],
-        file_name=request.file_name[:200],
-        ascii_name=request.ascii_name[:120],
-    )
+    job = export_job_record(user, request)
     from exports.tasks import run_export_job
 
     transaction.on_commit(lambda: run_export_job.delay(job.pk))

@@ -169,7 +169,7 @@ class _Pipeline:
         else:
             self.groupings = ("t", "u") if only else ("t", "u", "l")
         self.tables: list[str] = []
-        self._cut_tables: list[tuple[str, str, int]] = []
+        self._cut_tables: list[_CutTables] = []
 
     @staticmethod
     def _on_commit() -> str:

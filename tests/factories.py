@@ -21,6 +21,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from factory.django import DjangoModelFactory
+from rest_framework.test import APIClient
 
 from reports.choices import Category, ReportStatus
 from reports.models import Activity, ActivityType, Indicator, MonthlyReport, ReportValue
@@ -32,6 +33,15 @@ from zhucun.choices import AREA_ROLES, TEAM_ROLES, Role
 from zhucun.models import UserRole
 
 TEST_PASSWORD = "zhucun-test-password"
+
+
+def api(user) -> APIClient:
+    """An API client signed in as `user` (session)."""
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
 # Every area role's default scope: the region for region admins and auditors, 拉萨市, 堆龙德庆区.
 DEFAULT_AREA_BY_ROLE = {
     Role.REGION_ADMIN: "54",

@@ -16,7 +16,6 @@ from io import BytesIO
 import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
-from rest_framework.test import APIClient
 
 from exports.builders import BUILDERS
 from exports.choices import ExportKind
@@ -24,7 +23,7 @@ from exports.params import export_request_resolve
 from reports.models import Activity, MonthlyReport, ReportValue
 from reports.workflow import report_open, report_save
 from teams.models import Cadre
-from tests.factories import ActivityTypeFactory
+from tests.factories import ActivityTypeFactory, api
 
 pytestmark = pytest.mark.django_db
 
@@ -49,12 +48,6 @@ def _early_march(time_machine):
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

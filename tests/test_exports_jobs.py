@@ -15,13 +15,12 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
-from rest_framework.test import APIClient
 
 from exports import services
 from exports.choices import ExportKind, JobStatus
 from exports.models import ExportJob
 from exports.tasks import cleanup_exports, run_export_job
-from tests.factories import UserRoleFactory
+from tests.factories import UserRoleFactory, api
 from zhucun.choices import Role
 from zhucun.models import PersonalDataAccess, UserRole
 
@@ -32,12 +31,6 @@ EXPORTS = "/api/v1/exports/"
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def run(job_or_id) -> ExportJob:

@@ -310,9 +310,10 @@ def kill_the_job_in_the_middle(worker: Worker, *, send, held, release, finish_wi
     worker.wait_for("succeeded", timeout=finish_within)
 
 
-def waiting_for_advisory_lock() -> int:
+def waiting_for_lock(*locktypes: str) -> int:
+    """Sessions waiting for a lock of these types: the job has reached the lock the test holds."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = ANY(%s) AND NOT granted", [list(locktypes)])
         return cursor.fetchone()[0]
 
 
@@ -342,19 +343,13 @@ def test_it_redelivers_a_rollup_whose_worker_was_killed_and_ends_with_correct_fi
         kill_the_job_in_the_middle(
             worker,
             send=lambda: refresh_figures_for_report.apply_async(args=[report.pk], queue=queue),
-            held=waiting_for_advisory_lock,
+            held=lambda: waiting_for_lock("advisory"),
             release=lambda: lock("pg_advisory_unlock"),
         )
 
     assert compare_batch(batch)[1] == []
     february = Figure.objects.get(batch=batch, kind="month", period_start=FEBRUARY, area_code="540103", unit_key="")
     assert Decimal(next(iter(february.data.values()))[0]) == Decimal("5")
-
-
-def waiting_for_a_row_lock() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype IN ('transactionid', 'tuple') AND NOT granted")
-        return cursor.fetchone()[0]
 
 
 @pytest.mark.celery_worker
@@ -365,19 +360,11 @@ def test_it_finishes_an_export_whose_worker_was_killed_and_the_user_downloads_it
     from openpyxl import load_workbook
 
     from exports.choices import ExportKind, JobStatus
-    from exports.models import ExportJob
     from exports.params import export_request_resolve
+    from exports.services import export_job_record
 
     request = export_request_resolve(user=county_admin, kind=ExportKind.ROSTER, data={})
-    job = ExportJob.objects.create(
-        user=county_admin,
-        kind=request.kind,
-        params=request.params,
-        area_code=request.area_code,
-        title=request.title[:200],
-        file_name=request.file_name[:200],
-        ascii_name=request.ascii_name[:120],
-    )
+    job = export_job_record(county_admin, request)
     queue = f"zhucun-export-faults-{os.getpid()}"
     broker = settings.CELERY_BROKER_URL
     with own_worker(broker=broker, queue=queue, name=queue, media_root=str(tmp_path)) as (worker, holder):
@@ -388,7 +375,7 @@ def test_it_finishes_an_export_whose_worker_was_killed_and_the_user_downloads_it
         kill_the_job_in_the_middle(
             worker,
             send=lambda: send_task(broker, "exports.tasks.run_export_job", [job.pk], queue),
-            held=waiting_for_a_row_lock,
+            held=lambda: waiting_for_lock("transactionid", "tuple"),
             release=holder.rollback,
             finish_within=120,
         )

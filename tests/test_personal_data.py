@@ -16,12 +16,11 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from teams import services
 from teams.fields import TOKEN_PREFIX
 from teams.models import Cadre
-from tests.factories import CadreFactory, DispatchingUnitFactory, UserRoleFactory, id_number
+from tests.factories import CadreFactory, DispatchingUnitFactory, UserRoleFactory, api, id_number
 from tests.test_roster_import import person, row, workbook_bytes
 from zhucun.choices import Role
 from zhucun.logging_filters import MaskPersonalDataFilter
@@ -35,12 +34,6 @@ NUMBER_WITH_X = next(
     for serial in range(100)
     if (number := id_number(area="540103", birth=datetime.date(1980, 2, 3), serial=serial, male=True)).endswith("X")
 )
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def raw_row(cadre: Cadre, table: str = "teams_cadre", key: str = "id") -> tuple[str, str]:

@@ -10,13 +10,12 @@ from io import BytesIO
 import pytest
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
-from rest_framework.test import APIClient
 
 from exports.models import RosterImport
 from exports.roster import MAX_ROWS, roster_import, roster_template
 from teams.choices import AssignmentRole
 from teams.models import Assignment, Cadre, WorkTeam
-from tests.factories import DispatchingUnitFactory, id_number
+from tests.factories import DispatchingUnitFactory, api, id_number
 from villages.models import Area
 
 pytestmark = pytest.mark.django_db
@@ -284,12 +283,6 @@ def test_it_refuses_a_file_above_the_row_limit(county_admin, nanga_team, batch):
 
 
 # -- the API ----------------------------------------------------------------------------------------------------------
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def test_it_answers_201_with_the_counts(county_admin, nanga_team, batch):
